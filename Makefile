@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    start the app on the demo workspace (SQLite, sandbox receiver, demo data)
+#   make test   install everything the tests need (Python packages, PostgreSQL, Chromium) and run them all
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test lint bench system-deps clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m diagnostics demo --serve --port $(PORT)
+
+system-deps:
+	./scripts/system-deps
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+test: $(VENV)/.installed system-deps
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts
