@@ -1,0 +1,1 @@
+"""Shared test support: real local servers that several test areas start (PostgreSQL, ...)."""
