@@ -81,8 +81,10 @@ def _entries(findings: Iterable[Finding], playbooks: dict[str, Playbook]) -> lis
     return [{"finding": f, "playbook": playbooks.get(f.code)} for f in sort_findings(findings)]
 
 
-def _context(outcome: Outcome, context: ReportContext | None) -> dict[str, Any]:
-    playbooks = load_playbooks()
+def _context(
+    outcome: Outcome, context: ReportContext | None, playbooks: dict[str, Playbook] | None
+) -> dict[str, Any]:
+    playbooks = load_playbooks() if playbooks is None else playbooks
     entries = _entries(outcome.findings, playbooks)
     problems = [e for e in entries if e["finding"].status in (Status.FAIL, Status.WARN)]
     errors = [e for e in entries if e["finding"].status is Status.ERROR]
@@ -100,14 +102,18 @@ def _context(outcome: Outcome, context: ReportContext | None) -> dict[str, Any]:
     }
 
 
-def render_markdown(outcome: Outcome, context: ReportContext | None = None) -> str:
+def render_markdown(
+    outcome: Outcome, context: ReportContext | None = None, playbooks: dict[str, Playbook] | None = None
+) -> str:
     """The reply an agent pastes into the ticket: plain language, the fix first."""
-    return _environment().get_template("reply.md.j2").render(**_context(outcome, context))
+    return _environment().get_template("reply.md.j2").render(**_context(outcome, context, playbooks))
 
 
-def render_html(outcome: Outcome, context: ReportContext | None = None) -> str:
+def render_html(
+    outcome: Outcome, context: ReportContext | None = None, playbooks: dict[str, Playbook] | None = None
+) -> str:
     """A self-contained HTML report: inline CSS, no scripts, no external assets."""
-    return _environment().get_template("report.html.j2").render(**_context(outcome, context))
+    return _environment().get_template("report.html.j2").render(**_context(outcome, context, playbooks))
 
 
 def render_json(outcome: Outcome) -> str:
