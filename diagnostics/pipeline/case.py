@@ -1,0 +1,333 @@
+"""A support case run end to end: every check its inputs allow, merged, rendered and kept.
+
+A Case is what an agent knows from the ticket: reference, customer, endpoint URL, sender profile,
+and optionally the signing secret (held in memory for the run, never stored), a captured request
+and a delivery-log source. `run_case` plans which parts can run (probe, signature, logs), calls
+the pipeline module of each, merges their Outcomes into one, renders the three reports and stores
+the run. One part failing on bad input does not sink the others: its InputError becomes an
+`error` finding ("could not check"), never a failure of the customer's endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from diagnostics.cases import CaseRecord, CaseStore, RunRecord, open_store
+from diagnostics.config import Config
+from diagnostics.errors import InputError
+from diagnostics.findings import Finding, Outcome, Severity, Status, fingerprint_secret
+from diagnostics.report import ReportContext, render_html, render_json, render_markdown
+
+Progress = Callable[[str, float], None]
+"""progress(message, fraction done in 0..1): how a run reports as it goes."""
+
+MAX_CAPTURED_BODY = 1_000_000
+REPORT_FORMATS = ("markdown", "html", "json")
+PROBLEM_STATUSES = (Status.FAIL, Status.WARN, Status.ERROR)
+
+
+@dataclass(frozen=True)
+class CapturedRequest:
+    """A webhook request as the customer's receiver saw it: headers and the exact body bytes."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    method: str = "POST"
+    path: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> CapturedRequest:
+        """Parse pasted text: an optional request line, `Name: value` header lines, a blank line, the body.
+
+        The body keeps its exact bytes (signatures are computed over them); only the line ending
+        of the separator is normalized.
+        """
+        if not text.strip():
+            raise InputError("the captured request is empty; paste the headers, a blank line, then the body",
+                             field="captured request")
+        normalized = text.replace("\r\n", "\n")
+        head, _, body = normalized.partition("\n\n")
+        method, path = "POST", ""
+        headers: dict[str, str] = {}
+        for number, line in enumerate(head.split("\n"), start=1):
+            if not line.strip():
+                continue
+            first = line.split(" ", 2)
+            if number == 1 and len(first) >= 2 and first[0].isupper() and ":" not in first[0]:
+                method, path = first[0], first[1]
+                continue
+            name, sep, value = line.partition(":")
+            if not sep or not name.strip() or " " in name.strip():
+                raise InputError(f"expected 'Name: value', got {line[:60]!r}", field="captured request",
+                                 line=number)
+            headers[name.strip()] = value.strip()
+        if not headers:
+            raise InputError("no headers found before the blank line", field="captured request", line=1)
+        raw = body.encode("utf-8")
+        if len(raw) > MAX_CAPTURED_BODY:
+            raise InputError(f"the body is larger than {MAX_CAPTURED_BODY:,} bytes", field="captured request")
+        return cls(headers=headers, body=raw, method=method, path=path)
+
+    def to_record(self) -> dict[str, Any]:
+        """What the case store keeps: headers and the body as text (no secret is in a request)."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "headers": dict(self.headers),
+            "body": self.body.decode("utf-8", "replace"),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> CapturedRequest:
+        return cls(
+            headers=dict(record.get("headers") or {}),
+            body=str(record.get("body") or "").encode("utf-8"),
+            method=str(record.get("method") or "POST"),
+            path=str(record.get("path") or ""),
+        )
+
+    def as_text(self) -> str:
+        lines = [f"{name}: {value}" for name, value in self.headers.items()]
+        return "\n".join(lines) + "\n\n" + self.body.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """Where the delivery attempts come from: a file (path) or the configured SQL source (url)."""
+
+    path: Path | None = None
+    url: str | None = None
+    table: str | None = None
+    source_format: str = "auto"
+    endpoint: str | None = None
+
+    def describe(self) -> str:
+        where = str(self.path) if self.path else f"sql:{self.table or ''}" if self.url else ""
+        return f"{where} (endpoint {self.endpoint})" if self.endpoint else where
+
+    @classmethod
+    def from_description(cls, text: str, config: Config) -> LogSource | None:
+        """Rebuild a stored source (the inverse of describe) so a reopened case can rerun."""
+        if not text:
+            return None
+        where, _, rest = text.partition(" (endpoint ")
+        endpoint = rest[:-1] if rest.endswith(")") else None
+        if where.startswith("sql:"):
+            return cls(url=config.get("logs", "url") or None, table=where[4:] or None, endpoint=endpoint)
+        return cls(path=Path(where), endpoint=endpoint)
+
+
+@dataclass
+class Case:
+    """Everything an agent gives for one ticket. The secret lives here only for the run."""
+
+    ticket: str = ""
+    customer: str = ""
+    endpoint_url: str = ""
+    profile: str = "ours"
+    secret: str | None = field(default=None, repr=False)
+    captured: CapturedRequest | None = None
+    log_source: LogSource | None = None
+    case_id: int | None = None
+
+    @classmethod
+    def from_record(cls, record: CaseRecord, config: Config, secret: str | None = None) -> Case:
+        """Reopen a stored case (the secret, never stored, is given again if needed)."""
+        return cls(
+            ticket=record.ticket,
+            customer=record.customer,
+            endpoint_url=record.endpoint_url,
+            profile=record.profile,
+            secret=secret,
+            captured=CapturedRequest.from_record(record.captured_request) if record.captured_request else None,
+            log_source=LogSource.from_description(record.log_source, config),
+            case_id=record.id,
+        )
+
+    @property
+    def subject(self) -> str:
+        return self.endpoint_url or (self.log_source.describe() if self.log_source else "") or self.ticket
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: the merged outcome, each part's own outcome, the rendered reports."""
+
+    case_id: int
+    run_id: int
+    kinds: tuple[str, ...]
+    outcome: Outcome
+    parts: Mapping[str, Outcome]
+    reports: Mapping[str, str]
+
+
+Runner = Callable[[Case, Config, Progress], Outcome]
+
+
+def _part_error(kind: str, subject: str, exc: InputError) -> Finding:
+    return Finding(
+        code="case-input-unusable",
+        status=Status.ERROR,
+        severity=Severity.MEDIUM,
+        title=f"The {kind} check could not run on the input given",
+        summary=str(exc),
+        subject=subject,
+        evidence=(("check", kind), ("problem", str(exc))),
+        source=f"pipeline.case:{kind}",
+    )
+
+
+def merge_outcomes(subject: str, parts: Mapping[str, Outcome]) -> Outcome:
+    """One outcome for the case: every part's findings, metrics under the part's name, tables prefixed."""
+    findings: list[Finding] = []
+    metrics: dict[str, Any] = {}
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for kind, outcome in parts.items():
+        findings.extend(outcome.findings)
+        if outcome.metrics:
+            metrics[kind] = outcome.metrics
+        for name, rows in outcome.tables.items():
+            tables[f"{kind}_{name}" if not name.startswith(kind) else name] = rows
+    return Outcome(subject=subject, findings=findings, metrics=metrics, tables=tables, kind="case")
+
+
+def render_reports(outcome: Outcome, context: ReportContext) -> dict[str, str]:
+    """The three reports an agent downloads: the Markdown reply, the HTML report, the JSON."""
+    return {
+        "markdown": render_markdown(outcome, context),
+        "html": render_html(outcome, context),
+        "json": render_json(outcome),
+    }
+
+
+def plan(case: Case, runners: Mapping[str, Runner] | None = None) -> list[str]:
+    """Which parts this case's inputs allow, in the order they run."""
+    available = runners if runners is not None else RUNNERS
+    wanted = []
+    if case.endpoint_url:
+        wanted.append("probe")
+    if case.captured is not None:
+        wanted.append("signature")
+    if case.log_source is not None:
+        wanted.append("logs")
+    return [kind for kind in wanted if kind in available]
+
+
+def save_case(case: Case, store: CaseStore) -> CaseRecord:
+    """Create the case in the store, or update its stored fields; never the secret."""
+    forbidden = [case.secret] if case.secret else []
+    fields = {
+        "ticket": case.ticket,
+        "customer": case.customer,
+        "endpoint_url": case.endpoint_url,
+        "profile": case.profile,
+        "log_source": case.log_source.describe() if case.log_source else "",
+        "captured_request": case.captured.to_record() if case.captured else None,
+    }
+    if case.case_id is None:
+        record = store.create_case(**fields, forbidden=forbidden)
+        case.case_id = record.id
+        return record
+    return store.update_case(case.case_id, forbidden=forbidden, **fields)
+
+
+def run_case(
+    case: Case,
+    config: Config,
+    progress: Progress | None = None,
+    *,
+    store: CaseStore | None = None,
+    runners: Mapping[str, Runner] | None = None,
+) -> RunResult:
+    """Run every part the case allows, merge, render the reports and store the run.
+
+    The profile name is checked before anything runs (an unknown profile is an InputError for the
+    whole case); a part's own InputError becomes an `error` finding so the other parts still count.
+    """
+    report = progress or (lambda _message, _fraction: None)
+    profile = config.profile(case.profile)
+    store = store or open_store(config)
+    chosen = runners if runners is not None else RUNNERS
+    kinds = plan(case, chosen)
+    if not kinds:
+        raise InputError("nothing to check: give an endpoint URL, a captured request or a delivery log",
+                         field="case")
+    started = datetime.now(UTC)
+    save_case(case, store)
+    parts: dict[str, Outcome] = {}
+    for index, kind in enumerate(kinds):
+        def part_progress(message: str, fraction: float, _i: int = index) -> None:
+            report(message, (_i + max(0.0, min(1.0, fraction))) / len(kinds))
+
+        part_progress(f"{kind}: starting", 0.0)
+        try:
+            parts[kind] = chosen[kind](case, config, part_progress)
+        except InputError as exc:
+            parts[kind] = Outcome(subject=case.subject, findings=[_part_error(kind, case.subject, exc)])
+        part_progress(f"{kind}: done", 1.0)
+    outcome = merge_outcomes(case.subject, parts)
+    context = ReportContext(ticket=case.ticket, customer=case.customer, profile_label=profile.label)
+    reports = render_reports(outcome, context)
+    assert case.case_id is not None
+    stored = store.record_run(
+        case.case_id,
+        outcome,
+        reports,
+        kinds=kinds,
+        started_at=started,
+        secret_fingerprint=fingerprint_secret(case.secret) if case.secret else "",
+        forbidden=[case.secret] if case.secret else [],
+    )
+    report("stored", 1.0)
+    return RunResult(
+        case_id=case.case_id, run_id=stored.id, kinds=tuple(kinds), outcome=outcome, parts=parts, reports=reports
+    )
+
+
+# --- comparing runs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """What changed between two runs of a case, keyed by (finding code, subject).
+
+    fixed: problems in the older run that are gone or pass now.
+    new: problems in the newer run that the older one did not have.
+    remaining: problems in both runs.
+    """
+
+    fixed: tuple[Finding, ...]
+    new: tuple[Finding, ...]
+    remaining: tuple[Finding, ...]
+
+
+def _problems(findings: Iterable[Finding]) -> dict[tuple[str, str], Finding]:
+    return {(f.code, f.subject): f for f in findings if f.status in PROBLEM_STATUSES}
+
+
+def compare_runs(older: RunRecord | Outcome, newer: RunRecord | Outcome) -> RunComparison:
+    old = _problems(older.findings)
+    new = _problems(newer.findings)
+    return RunComparison(
+        fixed=tuple(old[k] for k in old if k not in new),
+        new=tuple(new[k] for k in new if k not in old),
+        remaining=tuple(new[k] for k in new if k in old),
+    )
+
+
+def run_summary(run: RunRecord) -> dict[str, Any]:
+    """One row per run for tables: when, what ran, how many of each status."""
+    return {
+        "run": run.id,
+        "started": run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "checks": ", ".join(run.kinds),
+        **{status.value: run.counts.get(status.value, 0) for status in Status},
+        "secret used": run.secret_fingerprint or "none",
+    }
+
+
+RUNNERS: dict[str, Runner] = {}

@@ -1,0 +1,1 @@
+"""One Streamlit page script per module; each runs `main()` when Streamlit executes it."""

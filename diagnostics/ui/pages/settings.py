@@ -1,0 +1,68 @@
+"""Settings: every configuration value with where it comes from, the sender profiles, the sources."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from diagnostics.profiles import all_profiles
+from diagnostics.ui import state
+
+URL_SETTINGS = {"database.url", "logs.url"}
+
+
+def _masked(setting: str, value: object) -> str:
+    """Database URLs are shown without their password."""
+    if setting in URL_SETTINGS and value:
+        try:
+            return make_url(str(value)).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "(invalid URL)"
+    return str(value)
+
+
+def main() -> None:
+    config = state.config()
+    st.title("Settings")
+    st.caption(
+        f"Read from {config.path or 'defaults only'}; environment variables override the file. "
+        "Change them in diagnostics.toml or the environment and restart the app."
+    )
+    rows = [{**row, "value": _masked(row["setting"], row["value"])} for row in config.flat()]
+    st.subheader("Configuration")
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+    st.subheader("Sender profiles")
+    profiles = [
+        {
+            "profile": p.name,
+            "label": p.label,
+            "timeout (s)": p.timeout_s,
+            "attempts": p.max_attempts,
+            "retries": p.retry_note,
+            "auto-disable": p.disable_rule.description if p.disable_rule else "never",
+            "scheme": p.scheme,
+            "source": "diagnostics.toml" if p.name == "ours" else "built in",
+        }
+        for p in all_profiles(config.ours)
+    ]
+    st.dataframe(pd.DataFrame(profiles), hide_index=True)
+
+    st.subheader("Network allowlist and data sources")
+    allow = config.get("network", "allow") or []
+    sources = [
+        {"what": "allowlist (private addresses that may be probed)", "value": ", ".join(allow) or "(empty)",
+         "source": config.source_of("network", "allow")},
+        {"what": "case store", "value": _masked("database.url", config.database_url),
+         "source": config.source_of("database", "url")},
+        {"what": "delivery-log SQL source", "value": _masked("logs.url", config.get("logs", "url")) or "(none)",
+         "source": config.source_of("logs", "url")},
+        {"what": "workspace", "value": str(config.workspace), "source": config.source_of("workspace", "path")},
+    ]
+    st.dataframe(pd.DataFrame(sources), hide_index=True)
+
+
+if __name__ == "__main__":
+    main()

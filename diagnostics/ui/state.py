@@ -1,0 +1,71 @@
+"""Process-wide resources and per-session state for the app.
+
+The configuration and the case store are opened once per server process (`st.cache_resource`);
+the current case, the last run and the signing secret live in the session only. The secret is
+never written anywhere: it stays in this session's memory and is passed to a run as an argument.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from diagnostics.cases import CaseRecord, CaseStore
+from diagnostics.config import Config, load_config
+from diagnostics.errors import InputError
+
+CASE_KEY = "case_id"
+RUN_KEY = "run_id"
+SECRET_KEY = "secret"  # noqa: S105 (a session-state key, not a secret)
+
+
+@st.cache_resource(show_spinner=False)
+def config() -> Config:
+    return load_config()
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> CaseStore:
+    return CaseStore(url)
+
+
+def store() -> CaseStore:
+    return _store(config().database_url)
+
+
+def current_case() -> CaseRecord | None:
+    case_id = st.session_state.get(CASE_KEY)
+    if case_id is None:
+        return None
+    try:
+        return store().get_case(int(case_id))
+    except InputError:  # the case was deleted in another session
+        st.session_state.pop(CASE_KEY, None)
+        return None
+
+
+def open_case(case_id: int | None, run_id: int | None = None) -> None:
+    """Make a case (and optionally one of its runs) the current one for every page."""
+    if case_id is None:
+        st.session_state.pop(CASE_KEY, None)
+    else:
+        st.session_state[CASE_KEY] = int(case_id)
+    if run_id is None:
+        st.session_state.pop(RUN_KEY, None)
+    else:
+        st.session_state[RUN_KEY] = int(run_id)
+
+
+def current_run_id() -> int | None:
+    value = st.session_state.get(RUN_KEY)
+    return int(value) if value is not None else None
+
+
+def secret() -> str | None:
+    return st.session_state.get(SECRET_KEY) or None
+
+
+def set_secret(value: str | None) -> None:
+    if value:
+        st.session_state[SECRET_KEY] = value
+    else:
+        st.session_state.pop(SECRET_KEY, None)

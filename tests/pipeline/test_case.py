@@ -1,0 +1,158 @@
+"""run_case: planning, merging, error isolation, storage without secrets, run comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from diagnostics.cases import CaseStore
+from diagnostics.config import Config, load_config
+from diagnostics.errors import InputError
+from diagnostics.findings import Finding, Outcome, Severity, Status, fingerprint_secret
+from diagnostics.pipeline.case import (
+    CapturedRequest,
+    Case,
+    LogSource,
+    compare_runs,
+    merge_outcomes,
+    plan,
+    run_case,
+)
+
+SECRET = "whsec_pipelineTestSecret0123456789abcdef"
+
+
+def _finding(code: str, status: Status, subject: str = "https://hooks.example.com/in") -> Finding:
+    return Finding(code=code, status=status, severity=Severity.HIGH, title=f"{code} title",
+                   summary="summary", subject=subject)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return load_config(env={"DIAGNOSTICS_WORKSPACE": str(tmp_path / "ws")})
+
+
+@pytest.fixture
+def store(config: Config) -> CaseStore:
+    return CaseStore(config.database_url)
+
+
+def test_captured_request_parses_request_line_headers_and_exact_body() -> None:
+    text = 'POST /hooks HTTP/1.1\r\nwebhook-id: msg_1\r\nContent-Type: application/json\r\n\r\n{"a": 1}\n'
+    captured = CapturedRequest.parse(text)
+    assert captured.method == "POST" and captured.path == "/hooks"
+    assert captured.headers == {"webhook-id": "msg_1", "Content-Type": "application/json"}
+    assert captured.body == b'{"a": 1}\n'
+    assert CapturedRequest.from_record(captured.to_record()) == captured
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "empty"), ("just a body without headers", "Name: value"), ("\n\n{}", "no headers")],
+)
+def test_captured_request_errors_name_the_problem(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        CapturedRequest.parse(text)
+
+
+def test_plan_follows_the_inputs() -> None:
+    runners = {"probe": None, "signature": None, "logs": None}
+    assert plan(Case(endpoint_url="https://x.test"), runners) == ["probe"]  # type: ignore[arg-type]
+    full = Case(endpoint_url="https://x.test", captured=CapturedRequest({"a": "b"}, b""),
+                log_source=LogSource(path=Path("log.csv")))
+    assert plan(full, runners) == ["probe", "signature", "logs"]  # type: ignore[arg-type]
+    assert plan(full, {"logs": None}) == ["logs"]  # type: ignore[dict-item]
+
+
+def test_merge_keeps_every_finding_and_names_metrics_and_tables_by_part() -> None:
+    probe = Outcome(subject="u", findings=[_finding("slow-response", Status.FAIL)], metrics={"p95": 1},
+                    tables={"samples": [{"n": 1}]})
+    logs = Outcome(subject="l", findings=[_finding("outage-window", Status.WARN)], tables={"logs_endpoints": []})
+    merged = merge_outcomes("case", {"probe": probe, "logs": logs})
+    assert [f.code for f in merged.findings] == ["slow-response", "outage-window"]
+    assert merged.metrics == {"probe": {"p95": 1}}
+    assert set(merged.tables) == {"probe_samples", "logs_endpoints"}
+
+
+def test_run_case_stores_run_reports_and_never_the_secret(config: Config, store: CaseStore) -> None:
+    # Given a case with a secret and a part that (carelessly) echoes the secret it was given
+    seen: list[str | None] = []
+
+    def probe(case: Case, _config: Config, progress) -> Outcome:
+        seen.append(case.secret)
+        progress("probing", 0.5)
+        return Outcome(subject=case.endpoint_url, findings=[
+            Finding(code="slow-response", status=Status.FAIL, severity=Severity.HIGH,
+                    title="Slow", summary=f"used {case.secret}"),
+        ])
+
+    messages: list[tuple[str, float]] = []
+    case = Case(ticket="ZD-1", customer="Acme", endpoint_url="https://hooks.acme.test/in", secret=SECRET)
+    result = run_case(case, config, lambda m, f: messages.append((m, f)), store=store, runners={"probe": probe})
+    # Then the part saw the secret in memory, and the stored run has the fingerprint, not the secret
+    assert seen == [SECRET]
+    stored = store.get_run(result.run_id)
+    assert stored.secret_fingerprint == fingerprint_secret(SECRET)
+    assert set(stored.reports) == {"markdown", "html", "json"}
+    assert all(SECRET not in text for text in stored.reports.values())
+    assert SECRET not in stored.findings[0].summary
+    assert case.case_id == result.case_id and store.get_case(result.case_id).ticket == "ZD-1"
+    # Progress went forward from 0 to 1
+    fractions = [f for _m, f in messages]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+
+
+def test_a_part_with_bad_input_becomes_an_error_finding(config: Config, store: CaseStore) -> None:
+    def probe(case: Case, _config: Config, _progress) -> Outcome:
+        return Outcome(subject=case.endpoint_url, findings=[_finding("tls-valid", Status.PASS)])
+
+    def logs(_case: Case, _config: Config, _progress) -> Outcome:
+        raise InputError("missing required column", file="log.csv", field="event_id")
+
+    case = Case(endpoint_url="https://hooks.example.com/in", log_source=LogSource(path=Path("log.csv")))
+    result = run_case(case, config, store=store, runners={"probe": probe, "logs": logs})
+    statuses = {f.code: f.status for f in result.outcome.findings}
+    assert statuses == {"tls-valid": Status.PASS, "case-input-unusable": Status.ERROR}
+    error = next(f for f in result.outcome.findings if f.code == "case-input-unusable")
+    assert "log.csv" in error.summary and "event_id" in error.summary
+    assert not result.outcome.exit_code  # "could not check" is never a failure
+
+
+def test_run_case_refuses_an_empty_case_and_an_unknown_profile(config: Config, store: CaseStore) -> None:
+    with pytest.raises(InputError, match="nothing to check"):
+        run_case(Case(ticket="ZD-2"), config, store=store, runners={})
+    with pytest.raises(InputError, match="unknown sender profile"):
+        run_case(Case(endpoint_url="https://x.test", profile="nope"), config, store=store, runners={})
+    assert store.find_cases() == []  # nothing was stored for refused cases
+
+
+def test_rerun_of_a_reopened_case_updates_it(config: Config, store: CaseStore) -> None:
+    def probe(case: Case, _config: Config, _progress) -> Outcome:
+        return Outcome(subject=case.endpoint_url, findings=[_finding("slow-response", Status.FAIL)])
+
+    first = run_case(Case(ticket="ZD-3", endpoint_url="https://hooks.example.com/in"), config, store=store,
+                     runners={"probe": probe})
+    reopened = Case.from_record(store.get_case(first.case_id), config)
+    second = run_case(reopened, config, store=store, runners={"probe": probe})
+    assert second.case_id == first.case_id
+    assert [r.id for r in store.list_runs(first.case_id)] == [second.run_id, first.run_id]
+
+
+def test_log_source_description_round_trips(config: Config) -> None:
+    source = LogSource(path=Path("/ws/demo/deliveries.csv"), endpoint="ep_1")
+    assert LogSource.from_description(source.describe(), config) == source
+    assert LogSource.from_description("", config) is None
+
+
+def test_compare_runs_names_fixed_new_and_remaining() -> None:
+    older = Outcome(subject="s", findings=[_finding("slow-response", Status.FAIL),
+                                          _finding("redirect-response", Status.WARN),
+                                          _finding("tls-valid", Status.PASS)])
+    newer = Outcome(subject="s", findings=[_finding("slow-response", Status.FAIL),
+                                          _finding("redirect-response", Status.PASS),
+                                          _finding("signature-mismatch", Status.FAIL)])
+    comparison = compare_runs(older, newer)
+    assert [f.code for f in comparison.fixed] == ["redirect-response"]
+    assert [f.code for f in comparison.new] == ["signature-mismatch"]
+    assert [f.code for f in comparison.remaining] == ["slow-response"]
