@@ -1,0 +1,1 @@
+"""Network I/O: the SSRF guard, one observed HTTP exchange, TLS facts. The only outbound I/O."""

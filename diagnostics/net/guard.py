@@ -1,0 +1,408 @@
+"""The SSRF guard: every outbound connection of the project is checked here, at connect time.
+
+Support agents type arbitrary URLs, so the probe must not become a way into our own network.
+The guard resolves a name once, judges every address against a fixed deny table (see
+shared/reference/probing.md section 2), refuses the whole name if any answer is denied, and
+opens the socket to the checked IP literal. TLS SNI, certificate checks and the Host header keep
+using the URL's hostname because httpcore still sees the original origin; only the socket is
+pinned. That closes literal-IP tricks, odd IP spellings, DNS rebinding and redirects in one place.
+
+The hook is a custom httpcore network backend (`GuardedBackend.connect_tcp`) installed into
+httpx's transport. httpx 0.28 has no public `network_backend=` parameter, so `build_transport`
+replaces the transport's private connection pool; `PINNED_VERSIONS` and the tests guard that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpcore
+import httpx
+from httpcore._backends.anyio import AnyIOBackend
+
+from diagnostics.config import Config
+from diagnostics.errors import InputError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+# The transport hook uses httpx/httpcore internals: these are the versions it was tested on.
+PINNED_VERSIONS = {"httpx": "0.28.1", "httpcore": "1.0.9"}
+DNS_TIMEOUT_S = 5.0
+
+# IPv4 blocks that are never probed, with the reason shown to the agent.
+DENIED_V4: tuple[tuple[Network, str], ...] = tuple(
+    (ipaddress.ip_network(cidr), reason)
+    for cidr, reason in (
+        ("0.0.0.0/8", "a 'this network' address (0.0.0.0 reaches this machine)"),
+        ("10.0.0.0/8", "a private address (RFC 1918)"),
+        ("100.64.0.0/10", "a shared carrier-grade NAT address (RFC 6598)"),
+        ("127.0.0.0/8", "a loopback address (this machine)"),
+        ("169.254.0.0/16", "a link-local address (cloud metadata lives here)"),
+        ("172.16.0.0/12", "a private address (RFC 1918)"),
+        ("192.0.0.0/24", "an IETF protocol address"),
+        ("192.0.2.0/24", "a documentation address (RFC 5737)"),
+        ("192.88.99.0/24", "a deprecated 6to4 relay address"),
+        ("192.168.0.0/16", "a private address (RFC 1918)"),
+        ("198.18.0.0/15", "a benchmarking address (RFC 2544)"),
+        ("198.51.100.0/24", "a documentation address (RFC 5737)"),
+        ("203.0.113.0/24", "a documentation address (RFC 5737)"),
+        ("224.0.0.0/4", "a multicast address"),
+        ("240.0.0.0/4", "a reserved or broadcast address"),
+    )
+)
+
+# IPv6: only global unicast 2000::/3 is allowed, minus these blocks inside it.
+GLOBAL_V6 = ipaddress.ip_network("2000::/3")
+DENIED_V6_INSIDE_GLOBAL: tuple[tuple[Network, str], ...] = tuple(
+    (ipaddress.ip_network(cidr), reason)
+    for cidr, reason in (
+        ("2001::/23", "an IETF protocol IPv6 address (Teredo, benchmarking)"),
+        ("2001:db8::/32", "a documentation IPv6 address"),
+        ("3fff::/20", "a documentation IPv6 address"),
+    )
+)
+NAT64_V6 = ipaddress.ip_network("64:ff9b::/96")
+SIXTOFOUR_V6 = ipaddress.ip_network("2002::/16")
+
+
+class BlockedDestination(Exception):
+    """The guard refused to connect; `reason` is the sentence shown to the agent."""
+
+    def __init__(self, host: str, address: str, reason: str, addresses: Sequence[str] = ()) -> None:
+        self.host = host
+        self.address = address
+        self.reason = reason
+        self.addresses = tuple(addresses)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        if self.host and _parse_ip(self.host) is None:
+            return f"DNS for {self.host} includes {self.address}, {self.reason}"
+        return f"{self.address} is {self.reason}"
+
+
+class ResolutionFailed(Exception):
+    """The name did not resolve: `kind` is no_such_name, no_address or resolver_timeout."""
+
+    def __init__(self, host: str, kind: str, detail: str) -> None:
+        self.host = host
+        self.kind = kind
+        self.detail = detail
+        super().__init__(f"DNS lookup for {host} failed ({kind}): {detail}")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, str] | None:
+    """The IPv4 address inside a v4-mapped, NAT64 or 6to4 IPv6 address, and the form's name."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped, "IPv4-mapped"
+    if address in NAT64_V6:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF), "NAT64"
+    if address.sixtofour is not None:
+        return address.sixtofour, "6to4"
+    return None
+
+
+def _denied_reason_v4(address: ipaddress.IPv4Address) -> str | None:
+    for network, reason in DENIED_V4:
+        if address in network:
+            return reason
+    return None
+
+
+def denied_reason(address: IPAddress) -> str | None:
+    """Why the deny table refuses this address, or None when it is a public address."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return _denied_reason_v4(address)
+    embedded = embedded_ipv4(address)
+    if embedded is not None:
+        inner, form = embedded
+        inner_reason = _denied_reason_v4(inner)
+        return f"an {form} form of {inner}, {inner_reason}" if inner_reason else None
+    if address not in GLOBAL_V6:
+        if address.is_loopback:
+            return "the IPv6 loopback address (this machine)"
+        if address.is_unspecified:
+            return "the unspecified IPv6 address (reaches this machine)"
+        if address.is_link_local:
+            return "an IPv6 link-local address"
+        if address in ipaddress.ip_network("fc00::/7"):
+            return "an IPv6 unique-local (private) address"
+        return "outside global IPv6 unicast (2000::/3)"
+    for network, reason in DENIED_V6_INSIDE_GLOBAL:
+        if address in network:
+            return reason
+    return None
+
+
+def _parse_ip(text: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0].strip("[]"))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which destinations may be reached: the deny table, plus the operator's allow and deny lists.
+
+    The allowlist (CIDRs and hostnames) is the only way to reach denied addresses (the sandbox,
+    tests); the operator deny list adds public addresses that must never be probed and wins
+    over everything.
+    """
+
+    allow_networks: tuple[Network, ...] = ()
+    allow_hosts: frozenset[str] = frozenset()
+    deny_networks: tuple[Network, ...] = ()
+
+    @classmethod
+    def build(cls, allow: Iterable[str] = (), deny: Iterable[str] = ()) -> AddressPolicy:
+        """Parse allow/deny entries; an entry that is neither a CIDR nor a hostname is an InputError."""
+        allow_networks: list[Network] = []
+        allow_hosts: set[str] = set()
+        for entry in allow:
+            network = _parse_network(entry, "network.allow")
+            if network is None:
+                allow_hosts.add(_normalise_host(entry))
+            else:
+                allow_networks.append(network)
+        deny_networks = []
+        for entry in deny:
+            network = _parse_network(entry, "network.deny")
+            if network is None:
+                raise InputError(f"{entry!r} is not an IP address or CIDR", field="network.deny")
+            deny_networks.append(network)
+        return cls(tuple(allow_networks), frozenset(allow_hosts), tuple(deny_networks))
+
+    @classmethod
+    def from_config(cls, config: Config, allow: Iterable[str] = ()) -> AddressPolicy:
+        configured = list(config.get("network", "allow", []) or [])
+        return cls.build([*configured, *allow], config.get("network", "deny", []) or [])
+
+    def host_allowed(self, host: str) -> bool:
+        return _normalise_host(host) in self.allow_hosts
+
+    def check_address(self, address: IPAddress | str, host: str = "") -> str | None:
+        """The reason this address is refused for this host, or None when it may be reached."""
+        ip = _parse_ip(address) if isinstance(address, str) else address
+        if ip is None:
+            return "not an IP address"
+        if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
+            ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
+        candidates: list[IPAddress] = [ip]
+        if isinstance(ip, ipaddress.IPv6Address) and (embedded := embedded_ipv4(ip)) is not None:
+            candidates.append(embedded[0])
+        for candidate in candidates:
+            for network in self.deny_networks:
+                if candidate.version == network.version and candidate in network:
+                    return f"on the operator deny list ({network})"
+        if host and self.host_allowed(host):
+            return None
+        for candidate in candidates:
+            for network in self.allow_networks:
+                if candidate.version == network.version and candidate in network:
+                    return None
+        return denied_reason(ip)
+
+    def check_all(self, host: str, addresses: Sequence[str]) -> None:
+        """Refuse the whole name if any answer is refused (a mixed answer is refused too)."""
+        for address in addresses:
+            reason = self.check_address(address, host)
+            if reason is not None:
+                raise BlockedDestination(host, address, reason, addresses)
+
+
+def _normalise_host(host: str) -> str:
+    return host.strip().strip("[]").rstrip(".").lower()
+
+
+def _parse_network(entry: str, field_name: str) -> Network | None:
+    text = entry.strip()
+    if not text:
+        raise InputError("empty entry", field=field_name)
+    try:
+        return ipaddress.ip_network(text.strip("[]"), strict=False)
+    except ValueError:
+        if "/" in text or ":" in text:
+            raise InputError(f"{entry!r} is not a valid CIDR", field=field_name) from None
+        return None
+
+
+# --- Resolution -----------------------------------------------------------------------------
+
+# getaddrinfo cannot be cancelled and asyncio's default executor is tiny; give DNS its own pool.
+_DNS_EXECUTOR = ThreadPoolExecutor(max_workers=32, thread_name_prefix="guard-dns")
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Resolve with the OS resolver (also turns `2130706433` or `0x7f.1` into 127.0.0.1)."""
+    loop = asyncio.get_running_loop()
+
+    def lookup() -> list[Any]:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+    try:
+        infos = await asyncio.wait_for(loop.run_in_executor(_DNS_EXECUTOR, lookup), DNS_TIMEOUT_S)
+    except TimeoutError:
+        raise ResolutionFailed(host, "resolver_timeout", f"no answer within {DNS_TIMEOUT_S:g} s") from None
+    except socket.gaierror as exc:
+        kind = "no_address" if exc.errno in (getattr(socket, "EAI_NODATA", -5), socket.EAI_ADDRFAMILY) else (
+            "no_such_name" if exc.errno == socket.EAI_NONAME else "resolver_error"
+        )
+        raise ResolutionFailed(host, kind, exc.strerror or str(exc)) from None
+    addresses: list[str] = []
+    for _family, _type, _proto, _canon, sockaddr in infos:
+        address = str(sockaddr[0])
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+# --- Connect-time hook ----------------------------------------------------------------------
+
+
+@dataclass
+class ConnectRecord:
+    """What the guard saw while opening one connection (filled in the request's own task)."""
+
+    host: str = ""
+    port: int = 0
+    addresses: list[str] = field(default_factory=list)
+    connected_address: str | None = None
+    dns_ms: float | None = None
+    connect_ms: float | None = None
+    attempts: list[tuple[str, str]] = field(default_factory=list)  # (address, error) per failed try
+
+
+_current_record: ContextVar[ConnectRecord | None] = ContextVar("guard_connect_record", default=None)
+
+
+def start_record() -> ConnectRecord:
+    """Begin recording the next connection made in this task (httpcore connects in the caller's task)."""
+    record = ConnectRecord()
+    _current_record.set(record)
+    return record
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore network backend that resolves once, checks every address, and dials the checked IP."""
+
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        resolver: Resolver | None = None,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self.policy = policy
+        self.resolver = resolver or system_resolver
+        self.inner = inner or AnyIOBackend()
+
+    async def resolve_checked(self, host: str, port: int) -> list[str]:
+        """Resolve (unless the host is an IP literal) and refuse if any answer is denied."""
+        record = _current_record.get() or ConnectRecord()
+        record.host, record.port = host, port
+        started = time.perf_counter()
+        literal = _parse_ip(host)
+        try:
+            addresses = [host.strip("[]")] if literal is not None else await self.resolver(host, port)
+        finally:
+            record.dns_ms = (time.perf_counter() - started) * 1000.0
+        record.addresses = list(addresses)
+        if not addresses:
+            raise ResolutionFailed(host, "no_address", "the name has no A or AAAA record")
+        self.policy.check_all(host, addresses)
+        # IPv4 first: a host with broken IPv6 must not eat the whole connect timeout.
+        return sorted(addresses, key=lambda a: ":" in a)
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        record = _current_record.get() or ConnectRecord()
+        addresses = await self.resolve_checked(host, port)
+        started = time.perf_counter()
+        last_error: Exception | None = None
+        per_address = None if timeout is None else max(timeout / len(addresses), min(timeout, 2.0))
+        for address in addresses:
+            try:
+                stream = await self.inner.connect_tcp(
+                    address, port, timeout=per_address, local_address=local_address, socket_options=socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                record.attempts.append((address, type(exc).__name__))
+                last_error = exc
+                continue
+            record.connected_address = address
+            record.connect_ms = (time.perf_counter() - started) * 1000.0
+            return stream
+        record.connect_ms = (time.perf_counter() - started) * 1000.0
+        assert last_error is not None
+        raise last_error
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        raise BlockedDestination("", "unix socket", "not a network address")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def check_pinned_versions() -> None:
+    """Fail loudly if httpx/httpcore moved: the transport hook relies on their internals."""
+    found = {"httpx": httpx.__version__, "httpcore": httpcore.__version__}
+    if found != PINNED_VERSIONS:
+        raise RuntimeError(f"the SSRF guard hook was tested on {PINNED_VERSIONS}, found {found}")
+
+
+def build_transport(
+    policy: AddressPolicy,
+    *,
+    ssl_context: Any = None,
+    max_connections: int = 100,
+    resolver: Resolver | None = None,
+) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose every connection goes through the guard, with no keep-alive."""
+    check_pinned_versions()
+    context = ssl_context if ssl_context is not None else httpx.create_ssl_context(trust_env=False)
+    transport = httpx.AsyncHTTPTransport(verify=context, trust_env=False)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=context,
+        max_connections=max_connections,
+        max_keepalive_connections=0,
+        keepalive_expiry=0.0,
+        http1=True,
+        http2=False,
+        network_backend=GuardedBackend(policy, resolver=resolver),
+    )
+    return transport
+
+
+def guarded_client(
+    policy: AddressPolicy,
+    *,
+    ssl_context: Any = None,
+    max_connections: int = 100,
+    resolver: Resolver | None = None,
+    timeout: httpx.Timeout | float = 15.0,
+) -> httpx.AsyncClient:
+    """The one way the project makes outbound HTTP requests: guarded, no redirects, no env proxies."""
+    return httpx.AsyncClient(
+        transport=build_transport(
+            policy, ssl_context=ssl_context, max_connections=max_connections, resolver=resolver
+        ),
+        follow_redirects=False,
+        trust_env=False,
+        timeout=timeout,
+    )
