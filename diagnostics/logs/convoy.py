@@ -1,0 +1,56 @@
+"""Convoy delivery attempts (`datastore.DeliveryAttempt`), a bare array or Convoy's API envelope.
+
+Field by field (platforms.md 3.1): `msg_id` (the event delivery: one event to one endpoint, the
+same on every retry) is the event id unless an `event_id` is present, `endpoint_id` the endpoint,
+`requested_at` the attempt time, `responded_at - requested_at` the duration, `http_status` (a
+string) the status, the raw Go `error` text classified into our error kinds, `response_data` the
+body, `api_version` the payload version. Convoy attempts carry no trigger: all are automatic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+
+from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
+from diagnostics.logs.platforms_common import first_present, stage_platform_export
+from diagnostics.logs.schema import Stage
+from diagnostics.logs.taxonomy import classify_error_text
+from diagnostics.logs.timestamps import parse_timestamp
+
+SIGNATURE_KEYS = frozenset({"msg_id", "endpoint_id", "http_status"})
+
+
+def _duration_ms(record: Mapping[str, Any]) -> float | None:
+    start, end = record.get("requested_at"), record.get("responded_at")
+    if not start or not end:
+        return None
+    try:
+        return (parse_timestamp(end) - parse_timestamp(start)).total_seconds() * 1000.0
+    except ValueError:
+        return None  # the attempt time itself is validated by finalize
+
+
+def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
+    status = str(record.get("http_status") or "").strip()
+    error_text = record.get("error")
+    status_code = status.split()[0] if status and status.split()[0].isdigit() and status != "0" else None
+    return {
+        "event_id": first_present(record, "event_id", "msg_id"),
+        "event_type": record.get("event_type"),
+        "endpoint": record.get("endpoint_id"),
+        "url": record.get("url"),
+        "attempted_at": record.get("requested_at"),
+        "status_code": status_code,
+        "error": classify_error_text(error_text) if status_code is None else None,
+        "duration_ms": _duration_ms(record),
+        "trigger": "auto",
+        "response_body": record.get("response_data"),
+        "payload_version": record.get("api_version"),
+    }
+
+
+def stage(conn: duckdb.DuckDBPyConnection, path: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Stage:
+    return stage_platform_export(conn, path, map_record, "Convoy", max_bytes)

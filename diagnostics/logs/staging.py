@@ -1,0 +1,56 @@
+"""Bringing parsed rows into DuckDB as a stage: canonical column names, `_line`, nothing typed yet.
+
+Platform importers build plain dicts in Python (their exports are JSON); this turns them into one
+Arrow table, so DuckDB receives the rows in a single hand-off instead of row by row.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from diagnostics.logs.schema import CANONICAL_COLUMNS, Stage
+
+_counter = itertools.count()
+
+
+def stage_name(prefix: str = "stage") -> str:
+    return f"_{prefix}_{next(_counter)}"
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def stage_records(
+    conn: duckdb.DuckDBPyConnection, rows: Iterable[tuple[int | None, Mapping[str, Any]]], file: str
+) -> Stage:
+    """Stage (line, canonical dict) pairs; every value travels as text and `finalize` types it."""
+    columns: dict[str, list[str | None]] = {name: [] for name in CANONICAL_COLUMNS}
+    lines: list[int | None] = []
+    for line, row in rows:
+        lines.append(line)
+        for name, values in columns.items():
+            values.append(_as_text(row.get(name)))
+    present = {name: values for name, values in columns.items() if any(v is not None for v in values) or not lines}
+    for required in ("event_id", "endpoint", "attempted_at"):
+        present.setdefault(required, columns[required])
+    arrays = {name: pa.array(values, type=pa.string()) for name, values in present.items()}
+    arrays["_line"] = pa.array(lines, type=pa.int64())
+    table = pa.table(arrays)
+    name = stage_name()
+    conn.register(f"{name}_arrow", table)
+    conn.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    conn.unregister(f"{name}_arrow")
+    return Stage(name=name, file=file)

@@ -1,0 +1,48 @@
+"""Svix message attempts (`MessageAttemptOut`): a bare array or the `{"data": [...], "done": ...}` page.
+
+Field by field (platforms.md 1.1): `msgId` is the event (the same on every retry),
+`endpointId` the endpoint, `timestamp` the attempt time, `responseStatusCode` the status, where 0
+means no response came and the error kind is read from the `response` text ("request timed
+out", "error resolving name: ...", ...). `triggerType` 0 is scheduled, 1 manual. An embedded
+`msg` gives the event type and payload. Attempts still `sending` are not finished and skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+
+from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
+from diagnostics.logs.platforms_common import first_present, stage_platform_export
+from diagnostics.logs.schema import Stage
+from diagnostics.logs.taxonomy import classify_error_text
+
+SIGNATURE_KEYS = frozenset({"msgId", "endpointId", "responseStatusCode"})
+TRIGGER_TYPES = {0: "auto", 1: "manual"}
+
+
+def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
+    status = record.get("responseStatusCode")
+    no_response = status in (0, "0", None)
+    response = record.get("response")
+    msg = record.get("msg") if isinstance(record.get("msg"), Mapping) else {}
+    return {
+        "event_id": record.get("msgId"),
+        "event_type": first_present(msg, "eventType") or record.get("eventType"),
+        "endpoint": record.get("endpointId"),
+        "url": record.get("url"),
+        "attempted_at": record.get("timestamp"),
+        "status_code": None if no_response else status,
+        "error": (classify_error_text(response) or "other") if no_response else None,
+        "duration_ms": record.get("responseDurationMs"),
+        "trigger": TRIGGER_TYPES.get(record.get("triggerType"), "auto"),  # type: ignore[arg-type]
+        "response_body": None if no_response else response,
+        "payload": msg.get("payload"),
+        "payload_version": first_present(msg, "payloadVersion", "schemaVersion"),
+    }
+
+
+def stage(conn: duckdb.DuckDBPyConnection, path: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Stage:
+    return stage_platform_export(conn, path, map_record, "Svix", max_bytes)
