@@ -1,0 +1,185 @@
+"""Could we reach the endpoint at all: DNS, the SSRF guard, TCP, and a sane HTTP answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from diagnostics.checks.observations import SOURCE, ProbeObservations, sample_row, share
+from diagnostics.findings import Finding, Severity, Status
+from diagnostics.net.probe import Exchange
+
+DNS_KINDS = {
+    "no_such_name": "the name does not exist (NXDOMAIN)",
+    "no_address": "the name exists but has no A or AAAA record",
+    "resolver_timeout": "the DNS resolver did not answer in time",
+    "resolver_error": "the DNS resolver returned an error",
+}
+
+
+def _with_error(observations: ProbeObservations, kind: str) -> list[Exchange]:
+    return [s for s in observations.samples if s.error == kind]
+
+
+def check_reachability(observations: ProbeObservations) -> list[Finding]:
+    findings: list[Finding] = []
+    for builder in (_dns, _blocked, _refused, _connect_timeout, _reset, _protocol):
+        finding = builder(observations)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _finding(
+    observations: ProbeObservations,
+    failed: list[Exchange],
+    *,
+    make: Callable[[Exchange, str], Finding],
+) -> Finding | None:
+    if not failed:
+        return None
+    return make(failed[0], share(len(failed), len(observations.samples)))
+
+
+def _dns(observations: ProbeObservations) -> Finding | None:
+    failed = _with_error(observations, "dns")
+    if not failed:
+        return None
+    first = failed[0]
+    kind = first.dns_failure or "resolver_error"
+    return Finding(
+        code="dns-failure",
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        title=f"The endpoint's host name {first.host} does not resolve",
+        summary=(
+            f"DNS lookup failed for {share(len(failed), len(observations.samples))}: {DNS_KINDS.get(kind, kind)}. "
+            "Our sender cannot deliver to a name that does not resolve."
+        ),
+        subject=observations.url,
+        evidence=(("Host", first.host), ("Failure", DNS_KINDS.get(kind, kind)), ("Resolver said", first.error_detail)),
+        samples=[sample_row(s) for s in failed],
+        source=SOURCE,
+    )
+
+
+def _blocked(observations: ProbeObservations) -> Finding | None:
+    failed = _with_error(observations, "blocked")
+    via_redirect = [hop for hop in observations.redirect_chain if hop.error == "blocked"]
+    if not failed and not via_redirect:
+        return None
+    first = failed[0] if failed else via_redirect[0]
+    where = "The endpoint URL points" if failed else f"The endpoint redirects to {first.url}, which points"
+    return Finding(
+        code="non-public-address",
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        title=f"{where} to a non-public address",
+        summary=(
+            f"{first.error_detail}. Webhooks are only delivered to public internet addresses, so our sender "
+            "refuses this address; no request was sent to it."
+        ),
+        subject=observations.url,
+        evidence=(
+            ("Host", first.host),
+            ("Resolved addresses", first.addresses or [first.blocked_address or ""]),
+            ("Refused address", first.blocked_address),
+            ("Why", first.blocked_reason),
+        ),
+        samples=[sample_row(s) for s in failed or via_redirect],
+        source=SOURCE,
+    )
+
+
+def _refused(observations: ProbeObservations) -> Finding | None:
+    def make(first: Exchange, how_many: str) -> Finding:
+        return Finding(
+            code="connection-refused",
+            status=Status.FAIL,
+            severity=Severity.HIGH,
+            title=f"Nothing accepts connections on {first.host} port {first.port}",
+            summary=(
+                f"The connection to {first.connected_address or first.host}:{first.port} was refused for {how_many}: "
+                "the host is up but no server is listening on that port, or a firewall rejects us."
+            ),
+            subject=observations.url,
+            evidence=(
+                ("Host", first.host),
+                ("Port", first.port),
+                ("Addresses tried", first.addresses),
+                ("Error", first.error_detail),
+            ),
+            samples=[sample_row(s) for s in _with_error(observations, "connection_refused")],
+            source=SOURCE,
+        )
+
+    return _finding(observations, _with_error(observations, "connection_refused"), make=make)
+
+
+def _connect_timeout(observations: ProbeObservations) -> Finding | None:
+    def make(first: Exchange, how_many: str) -> Finding:
+        return Finding(
+            code="connect-timeout",
+            status=Status.FAIL,
+            severity=Severity.HIGH,
+            title=f"Connecting to {first.host} port {first.port} timed out",
+            summary=(
+                f"No TCP connection could be opened for {how_many}: the host is down, unreachable, or a "
+                "firewall silently drops our packets."
+            ),
+            subject=observations.url,
+            evidence=(
+                ("Host", first.host),
+                ("Port", first.port),
+                ("Addresses tried", first.addresses),
+                ("Detail", first.error_detail),
+            ),
+            samples=[sample_row(s) for s in _with_error(observations, "connect_timeout")],
+            source=SOURCE,
+        )
+
+    return _finding(observations, _with_error(observations, "connect_timeout"), make=make)
+
+
+def _reset(observations: ProbeObservations) -> Finding | None:
+    def make(first: Exchange, how_many: str) -> Finding:
+        partial = f"; {first.status_code} headers had arrived" if first.status_code else ""
+        return Finding(
+            code="connection-reset",
+            status=Status.FAIL,
+            severity=Severity.HIGH,
+            title="The endpoint drops the connection before answering completely",
+            summary=(
+                f"The connection was reset or closed without a complete response for {how_many}{partial}. "
+                "Our sender counts this as a failed delivery and retries."
+            ),
+            subject=observations.url,
+            evidence=(
+                ("Detail", first.error_detail),
+                ("Status before the reset", first.status_code),
+                ("Body bytes before the reset", first.body_bytes_read),
+            ),
+            samples=[sample_row(s) for s in _with_error(observations, "connection_reset")],
+            source=SOURCE,
+        )
+
+    return _finding(observations, _with_error(observations, "connection_reset"), make=make)
+
+
+def _protocol(observations: ProbeObservations) -> Finding | None:
+    def make(first: Exchange, how_many: str) -> Finding:
+        return Finding(
+            code="protocol-error",
+            status=Status.FAIL,
+            severity=Severity.HIGH,
+            title="The endpoint does not answer with valid HTTP",
+            summary=(
+                f"The answer could not be read as an HTTP response for {how_many}: something other than a web "
+                "server answers on this port, or a proxy mangles the response."
+            ),
+            subject=observations.url,
+            evidence=(("Detail", first.error_detail[:300]), ("Port", first.port)),
+            samples=[sample_row(s) for s in _with_error(observations, "protocol")],
+            source=SOURCE,
+        )
+
+    return _finding(observations, _with_error(observations, "protocol"), make=make)
