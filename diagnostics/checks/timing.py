@@ -28,7 +28,7 @@ def check_timing(observations: ProbeObservations, profile: SenderProfile) -> lis
                 code="response-timeout",
                 status=Status.FAIL,
                 severity=Severity.HIGH,
-                title=f"The endpoint does not answer within {profile.label}'s {profile.timeout_s:g} s timeout",
+                title=f"The endpoint does not answer within the {profile.timeout_s:g} s timeout of {profile.label}",
                 summary=(
                     f"{share(len(timed_out), total).capitalize()} got no complete answer within "
                     f"{profile.timeout_s:g} s"
@@ -58,7 +58,7 @@ def check_timing(observations: ProbeObservations, profile: SenderProfile) -> lis
                     code="slow-response",
                     status=Status.WARN,
                     severity=Severity.MEDIUM,
-                    title=f"The endpoint uses more than half of {profile.label}'s {profile.timeout_s:g} s window",
+                    title=f"The endpoint uses more than half of the {profile.timeout_s:g} s window of {profile.label}",
                     summary=(
                         f"The slowest sample took {ms(slowest.total_ms)} of the {profile.timeout_s:g} s allowed "
                         f"({slowest.total_ms / window_ms:.0%}). A little more load and deliveries start timing out."

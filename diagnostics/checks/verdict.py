@@ -38,8 +38,8 @@ def check_healthy(observations: ProbeObservations, profile: SenderProfile, findi
             severity=Severity.INFO,
             title="The endpoint accepts test events promptly",
             summary=(
-                f"All {len(samples)} test events got a {samples[0].status_code} within {profile.label}'s "
-                f"{profile.timeout_s:g} s window (slowest {ms(max(totals))})."
+                f"All {len(samples)} test events got a {samples[0].status_code} within the "
+                f"{profile.timeout_s:g} s window of {profile.label} (slowest {ms(max(totals))})."
             ),
             subject=observations.url,
             evidence=evidence,

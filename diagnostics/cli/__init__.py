@@ -20,6 +20,8 @@ from diagnostics.findings import Outcome
 
 COMMAND_MODULES = (
     "diagnostics.cli.info",
+    "diagnostics.cli.probe",
+    "diagnostics.cli.sandbox",
 )
 
 
