@@ -1,0 +1,365 @@
+"""The variant search: when a signature does not verify, find the smallest change to the
+request that makes it verify, and say which one.
+
+Axes (signatures.md section 3): other secrets (rotation, F3/F14), key derivation (F4), digest
+decoding (F5), algorithm (F6), signed-content template (F7), URL (F8) and body transforms (F1,
+F2, F9, F10, F11). The search is exact first, then one axis at a time in a fixed order, then
+pairs of a key derivation with a body transform. Digest decodings cost nothing: every computed
+digest is looked up in a table of every plausible reading of every entry.
+
+Pure: bytes and strings in, a `SearchResult` out; no I/O, no clock except for the elapsed time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from diagnostics.errors import InputError
+from diagnostics.signatures import digests, keys
+from diagnostics.signatures.asymmetric import AsymmetricScheme
+from diagnostics.signatures.base import Entry, Headers, Presented, Scheme, render_template, template_parts
+from diagnostics.signatures.bodies import BodyVariant, body_signals, body_variants
+from diagnostics.signatures.hmac_core import ALGORITHMS, HmacScheme, mac
+from diagnostics.signatures.templates import template_variants
+from diagnostics.signatures.twilio import Twilio, body_sha256, port_variants
+from diagnostics.signatures.urls import url_variants
+
+SECRET_FORMAT = "secret-format"  # noqa: S105 (an axis name)
+DIGEST = "digest"
+ALGORITHM = "algorithm"
+TEMPLATE = "template"
+URL = "url"
+BODY = "body"
+PAIR_BUDGET_BYTES = 768 * 1024 * 1024  # bytes hashed by the two-axis pass at most
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between what the scheme specifies and what made the signature match."""
+
+    axis: str
+    label: str
+    kind: str = ""
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A match: the changes needed (none for an exact match), the entry, secret and key used."""
+
+    changes: tuple[Change, ...]
+    entry: Entry
+    secret_index: int
+    key_label: str
+    decoding: str
+    signed_body: bytes
+
+    @property
+    def exact(self) -> bool:
+        return not self.changes
+
+
+@dataclass
+class SearchResult:
+    """What the search found and how much it tried."""
+
+    hit: Hit | None
+    tried: dict[str, int] = field(default_factory=dict)
+    body_signals: list[str] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+    canonical_decoding: str = ""
+    body_hash_ok: bool | None = None
+
+    @property
+    def total_tried(self) -> int:
+        return sum(self.tried.values())
+
+
+@dataclass(frozen=True)
+class _Target:
+    entry: Entry
+    decoding: str
+    canonical: bool
+
+
+class _Targets:
+    """Every plausible reading of every entry, keyed by raw bytes for O(1) lookup."""
+
+    def __init__(self, presented: Presented, encoding: str) -> None:
+        self.by_bytes: dict[bytes, _Target] = {}
+        for entry in presented.entries:
+            if entry.digest is not None:
+                self.by_bytes.setdefault(entry.digest, _Target(entry, _canonical_label(encoding, entry), True))
+        for entry in presented.entries:
+            for label, raw in digests.decodings(entry.text):
+                self.by_bytes.setdefault(raw, _Target(entry, label, False))
+        self.lengths = {len(raw) for raw in self.by_bytes}
+
+    def lookup(self, computed: bytes) -> _Target | None:
+        """A dict lookup, not constant-time: this diagnoses a captured request, it guards nothing."""
+        return self.by_bytes.get(computed)
+
+
+def _canonical_label(encoding: str, entry: Entry) -> str:
+    prefix = f"{entry.version} " if entry.version else ""
+    return f"{prefix}{'lowercase hex' if encoding == 'hex' else encoding} (as the scheme specifies)".strip()
+
+
+def search(
+    scheme: Scheme,
+    presented: Presented,
+    body: bytes,
+    secrets: list[str],
+    *,
+    url: str | None = None,
+    headers: Headers | None = None,
+) -> SearchResult:
+    """Exact verification, then the variant search; the first (smallest) match wins."""
+    started = time.perf_counter()
+    if not any(digests.decodings(e.text) for e in presented.entries):
+        raise InputError(
+            f"the {presented.header} value is neither hex nor base64, so it holds no signature to check",
+            field=presented.header,
+        )
+    engine = _engine(scheme, presented, secrets, url)
+    result = SearchResult(hit=None, body_signals=body_signals(body))
+    if isinstance(scheme, Twilio) and url is not None:
+        result.body_hash_ok = scheme.body_hash_ok(url, body)
+    result.hit = engine.run(body, url, headers, result)
+    if result.hit is not None and result.body_hash_ok is False and url is not None:
+        # Twilio JSON: the URL signature holds, but the body is not the one whose hash was signed.
+        variant = body_hash_variant(url, body)
+        result.hit = (
+            None
+            if variant is None
+            else replace(result.hit, changes=(*result.hit.changes, Change(BODY, variant.label, kind=variant.kind)))
+        )
+    result.elapsed_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+def _engine(scheme: Scheme, presented: Presented, secrets: list[str], url: str | None) -> _Engine:
+    if isinstance(scheme, AsymmetricScheme):
+        return _AsymmetricEngine(scheme, presented, secrets)
+    if isinstance(scheme, HmacScheme):
+        return _HmacEngine(scheme, presented, secrets)
+    raise TypeError(f"no search engine for {type(scheme).__name__}")
+
+
+_Key = Any  # HMAC key bytes, or a public-key object
+
+
+class _Engine:
+    """Walks the axes in order; subclasses say how keys are made and how a candidate is tested."""
+
+    def __init__(self, scheme: Scheme, presented: Presented, secrets: list[str]) -> None:
+        self.scheme = scheme
+        self.presented = presented
+        self.secrets = secrets
+        self.template = scheme.template
+        self.algorithm = getattr(scheme, "algorithm", "")
+
+    # -- hooks -----------------------------------------------------------------------------
+    def canonical_key(self, secret: str) -> _Key | None:
+        raise NotImplementedError
+
+    def key_variants(self, secret: str, canonical: _Key | None) -> list[tuple[str, _Key]]:
+        return []
+
+    def algorithms(self) -> list[str]:
+        return []
+
+    def test(self, key: _Key, content: bytes, algorithm: str) -> _Target | None:
+        raise NotImplementedError
+
+    def key_label(self) -> str:
+        return self.scheme.key_hint
+
+    # -- content ---------------------------------------------------------------------------
+    def contents(self, template: str, body: bytes, url: str | None) -> list[bytes]:
+        """The signed bytes for a template, body and URL (Twilio: each port form of the URL)."""
+        scheme = self.scheme
+        if isinstance(scheme, Twilio):
+            if url is None:
+                return []
+            try:
+                return [scheme.content(u, body) for u in port_variants(url)]
+            except InputError:
+                return []
+        parts = scheme.parts(self.presented, url)
+        if any(p not in parts and p != "body" for p in template_parts(template)):
+            return []
+        return [render_template(template, parts, body)]
+
+    # -- the walk --------------------------------------------------------------------------
+    def run(self, body: bytes, url: str | None, headers: Headers | None, result: SearchResult) -> Hit | None:
+        tried = result.tried
+        keys_by_secret = [(i, s, self.canonical_key(s)) for i, s in enumerate(self.secrets)]
+        usable = [(i, k) for i, _, k in keys_by_secret if k is not None]
+
+        def attempt(
+            axis: str,
+            changes: tuple[Change, ...],
+            key_index: int,
+            key: _Key,
+            key_label: str,
+            template: str,
+            candidate_body: bytes,
+            candidate_url: str | None,
+            algorithm: str,
+        ) -> Hit | None:
+            tried[axis] = tried.get(axis, 0) + 1
+            for content in self.contents(template, candidate_body, candidate_url):
+                target = self.test(key, content, algorithm)
+                if target is not None:
+                    extra = () if target.canonical else (self._digest_change(target),)
+                    return Hit(changes + extra, target.entry, key_index, key_label, target.decoding, candidate_body)
+            return None
+
+        canonical = self.key_label()
+        # 0. exact, every secret (rotation: the secret index tells which one matched)
+        for index, key in usable:
+            hit = attempt("exact", (), index, key, canonical, self.template, body, url, self.algorithm)
+            if hit:
+                return hit
+        # 1a. key derivations
+        variants = {i: self.key_variants(s, k) for i, s, k in keys_by_secret}
+        for index, options in variants.items():
+            for label, key in options:
+                change = (Change(SECRET_FORMAT, label, value=label),)
+                hit = attempt(SECRET_FORMAT, change, index, key, label, self.template, body, url, self.algorithm)
+                if hit:
+                    return hit
+        # 1b. algorithm (only those whose digest length some entry has)
+        for algorithm in self.algorithms():
+            change = (
+                Change(
+                    ALGORITHM, f"HMAC-{algorithm.upper()} instead of HMAC-{self.algorithm.upper()}", value=algorithm
+                ),
+            )
+            for index, key in usable:
+                hit = attempt(ALGORITHM, change, index, key, canonical, self.template, body, url, algorithm)
+                if hit:
+                    return hit
+        # 1c. signed-content template
+        if not isinstance(self.scheme, Twilio):
+            available = [*self.scheme.parts(self.presented, url), "body"]
+            for template, label in template_variants(self.template, available):
+                change = (Change(TEMPLATE, label, value=template),)
+                for index, key in usable:
+                    hit = attempt(TEMPLATE, change, index, key, canonical, template, body, url, self.algorithm)
+                    if hit:
+                        return hit
+        # 1d. URL
+        if url is not None and (self.scheme.signs_url or "url" in template_parts(self.template)):
+            for candidate, label in url_variants(url, headers):
+                change = (Change(URL, label, value=candidate),)
+                for index, key in usable:
+                    hit = attempt(URL, change, index, key, canonical, self.template, body, candidate, self.algorithm)
+                    if hit:
+                        return hit
+        # 1e. body transforms
+        body_list = list(self._bodies(body))
+        for variant in body_list:
+            change = (Change(BODY, variant.label, kind=variant.kind),)
+            for index, key in usable:
+                hit = attempt(BODY, change, index, key, canonical, self.template, variant.body, url, self.algorithm)
+                if hit:
+                    return hit
+        # 2. a key derivation together with a body transform, while the budget allows
+        pairs = sum(len(v) for v in variants.values()) * len(body_list)
+        if pairs and pairs * max(len(body), 1) <= PAIR_BUDGET_BYTES:
+            for variant in body_list:
+                for index, options in variants.items():
+                    for label, key in options:
+                        change = (
+                            Change(SECRET_FORMAT, label, value=label),
+                            Change(BODY, variant.label, kind=variant.kind),
+                        )
+                        hit = attempt(
+                            "pair", change, index, key, label, self.template, variant.body, url, self.algorithm
+                        )
+                        if hit:
+                            return hit
+        return None
+
+    def _bodies(self, body: bytes) -> Iterator[BodyVariant]:
+        if isinstance(self.scheme, Twilio):
+            return iter(())  # form parameters are parsed, not hashed; JSON bodies are checked by hash
+        return body_variants(body)
+
+    def _digest_change(self, target: _Target) -> Change:
+        entry = target.entry
+        expected = getattr(self.scheme, "encoding", "base64")
+        return Change(
+            DIGEST,
+            f"the header value read as {target.decoding}; the scheme specifies {expected}"
+            + (f" after {entry.version!r}" if entry.version else ""),
+            value=target.decoding,
+        )
+
+
+class _HmacEngine(_Engine):
+    scheme: HmacScheme
+
+    def __init__(self, scheme: HmacScheme, presented: Presented, secrets: list[str]) -> None:
+        super().__init__(scheme, presented, secrets)
+        self.targets = _Targets(presented, scheme.encoding)
+
+    def key_label(self) -> str:
+        return keys.DERIVATIONS.get(self.scheme.derivation, ("", "the secret as configured"))[1]
+
+    def canonical_key(self, secret: str) -> bytes | None:
+        try:
+            return self.scheme.key(secret)
+        except InputError:
+            return None
+
+    def key_variants(self, secret: str, canonical: bytes | None) -> list[tuple[str, bytes]]:
+        return [(v.label, v.key) for v in keys.key_variants(secret) if v.key != canonical]
+
+    def algorithms(self) -> list[str]:
+        by_length = {hashlib.new(a).digest_size: a for a in ALGORITHMS}
+        return [by_length[n] for n in sorted(self.targets.lengths) if n in by_length and by_length[n] != self.algorithm]
+
+    def test(self, key: bytes, content: bytes, algorithm: str) -> _Target | None:
+        return self.targets.lookup(mac(key, content, algorithm))
+
+
+class _AsymmetricEngine(_Engine):
+    scheme: AsymmetricScheme
+
+    def __init__(self, scheme: AsymmetricScheme, presented: Presented, secrets: list[str]) -> None:
+        super().__init__(scheme, presented, secrets)
+        self.candidates: list[tuple[bytes, _Target]] = []
+        for entry in presented.entries:
+            if entry.digest is not None:
+                self.candidates.append((entry.digest, _Target(entry, "as the scheme specifies", True)))
+            for label, raw in digests.decodings(entry.text):
+                if raw != entry.digest:
+                    self.candidates.append((raw, _Target(entry, label, False)))
+
+    def canonical_key(self, secret: str) -> Any:
+        try:
+            return self.scheme.public_key(secret)
+        except InputError:
+            return None
+
+    def test(self, key: Any, content: bytes, algorithm: str) -> _Target | None:
+        for signature, target in self.candidates:
+            if self.scheme.check(key, signature, content):
+                return target
+        return None
+
+
+def body_hash_variant(url: str, body: bytes) -> BodyVariant | None:
+    """Twilio JSON: the body transform whose SHA-256 is the bodySHA256 the URL carries."""
+    expected = (body_sha256(url) or "").lower()
+    for variant in body_variants(body):
+        if hashlib.sha256(variant.body).hexdigest() == expected:
+            return variant
+    return None
