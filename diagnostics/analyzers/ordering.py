@@ -1,0 +1,110 @@
+"""out-of-order-delivery: for the same resource, a later event was delivered before an earlier one.
+
+Needs payloads: the resource is `data.id` (or `data.object.id`), the event time `created_at`
+(or `created`, `timestamp`, else the event's first attempt). For each endpoint and resource the
+events are put in creation order; a pair where the later event's first successful delivery came
+before the earlier one's is out of order. Without payloads the check cannot run (error).
+"""
+
+from __future__ import annotations
+
+from diagnostics.analyzers.base import LogAnalysis, fmt_time
+from diagnostics.findings import Finding, Severity, Status
+
+SOURCE = "analyzers.ordering"
+RESOURCE = "coalesce(json_extract_string(payload, '$.data.id'), json_extract_string(payload, '$.data.object.id'))"
+CREATED = (
+    "coalesce(TRY_CAST(json_extract_string(payload, '$.created_at') AS TIMESTAMPTZ), "
+    "TRY_CAST(json_extract_string(payload, '$.timestamp') AS TIMESTAMPTZ), "
+    "to_timestamp(TRY_CAST(json_extract_string(payload, '$.created') AS DOUBLE)), first_at)"
+)
+
+
+def inversions(a: LogAnalysis) -> list[dict]:
+    return a.rows(
+        f"""WITH ev AS (
+                SELECT endpoint, event_id, event_type, first_ok, {RESOURCE} AS resource, {CREATED} AS created
+                FROM _events WHERE payload IS NOT NULL AND first_ok IS NOT NULL AND json_valid(payload)
+            ), multi AS (
+                SELECT * FROM ev WHERE resource IS NOT NULL
+                  AND (endpoint, resource) IN (SELECT endpoint, resource FROM ev WHERE resource IS NOT NULL
+                                               GROUP BY ALL HAVING count(*) > 1)
+            ), paired AS (
+                SELECT *, lead(event_id) OVER w AS later_event, lead(event_type) OVER w AS later_type,
+                       lead(first_ok) OVER w AS later_delivered, lead(created) OVER w AS later_created
+                FROM multi WINDOW w AS (PARTITION BY endpoint, resource ORDER BY created, event_id)
+            )
+            SELECT endpoint, resource, event_id, event_type, created, first_ok, later_event, later_type,
+                   later_created, later_delivered
+            FROM paired WHERE later_delivered < first_ok
+            ORDER BY endpoint, first_ok"""
+    )
+
+
+def analyze(a: LogAnalysis) -> list[Finding]:
+    with_payload = a.value("SELECT count(*) FROM _events WHERE payload IS NOT NULL")
+    if not with_payload:
+        return [
+            Finding(
+                code="out-of-order-delivery",
+                status=Status.ERROR,
+                severity=Severity.INFO,
+                title="Delivery order could not be checked",
+                summary="The log has no payloads, so events cannot be tied to the resource they describe.",
+                subject=a.subject,
+                source=SOURCE,
+            )
+        ]
+    rows = inversions(a)
+    by_endpoint: dict[str, list[dict]] = {}
+    for r in rows:
+        by_endpoint.setdefault(r["endpoint"], []).append(r)
+    findings = []
+    for endpoint, pairs in sorted(by_endpoint.items()):
+        resources = sorted({p["resource"] for p in pairs})
+        first = pairs[0]
+        findings.append(
+            Finding(
+                code="out-of-order-delivery",
+                status=Status.WARN,
+                severity=Severity.LOW,
+                title=f"{len(pairs)} events reached {endpoint} before an earlier event of the same resource",
+                summary=f"For {len(resources)} resource(s) a later event was delivered first, e.g. "
+                f"{first['later_type']} ({first['later_event']}) arrived at {fmt_time(first['later_delivered'])}, "
+                f"before {first['event_type']} ({first['event_id']}) at {fmt_time(first['first_ok'])}. Receivers "
+                "must order by the event's own timestamp, not by arrival.",
+                subject=endpoint,
+                evidence=(
+                    ("out-of-order pairs", len(pairs)),
+                    ("resources affected", len(resources)),
+                    ("resources", ", ".join(resources[:10])),
+                ),
+                samples=tuple(
+                    {
+                        "resource": p["resource"],
+                        "earlier_event": p["event_id"],
+                        "earlier_type": p["event_type"],
+                        "earlier_delivered": fmt_time(p["first_ok"]),
+                        "later_event": p["later_event"],
+                        "later_type": p["later_type"],
+                        "later_delivered": fmt_time(p["later_delivered"]),
+                    }
+                    for p in pairs
+                ),
+                sample_total=len(pairs),
+                source=SOURCE,
+            )
+        )
+    if not findings:
+        findings.append(
+            Finding(
+                code="out-of-order-delivery",
+                status=Status.PASS,
+                severity=Severity.INFO,
+                title="Events arrived in order",
+                summary="For every resource, events were first delivered in the order they were created.",
+                subject=a.subject,
+                source=SOURCE,
+            )
+        )
+    return findings
