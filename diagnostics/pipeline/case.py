@@ -10,22 +10,32 @@ the run. One part failing on bad input does not sink the others: its InputError 
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from diagnostics.cases import CaseRecord, CaseStore, RunRecord, open_store
+from diagnostics.cases import CaseRecord, CaseStore, RedeliveryRecord, RunRecord, open_store
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, fingerprint_secret
+from diagnostics.logs import load_attempts
+from diagnostics.pipeline.probe import make_test_event, probe_endpoint, send_event
+from diagnostics.pipeline.signature import debug_signature
 from diagnostics.report import ReportContext, render_html, render_json, render_markdown
+from diagnostics.signatures import sign_headers
 
 Progress = Callable[[str, float], None]
 """progress(message, fraction done in 0..1): how a run reports as it goes."""
 
 MAX_CAPTURED_BODY = 1_000_000
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # Streamlit's own upload cap; larger logs belong in the SQL source
 REPORT_FORMATS = ("markdown", "html", "json")
 PROBLEM_STATUSES = (Status.FAIL, Status.WARN, Status.ERROR)
 
@@ -210,7 +220,7 @@ def plan(case: Case, runners: Mapping[str, Runner] | None = None) -> list[str]:
     wanted = []
     if case.endpoint_url:
         wanted.append("probe")
-    if case.captured is not None:
+    if case.captured is not None and case.secret:
         wanted.append("signature")
     if case.log_source is not None:
         wanted.append("logs")
@@ -330,4 +340,122 @@ def run_summary(run: RunRecord) -> dict[str, Any]:
     }
 
 
-RUNNERS: dict[str, Runner] = {}
+# --- inputs that arrive as files, and events sent on request ------------------------------------
+
+
+def _safe_file_name(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name or "upload").name).strip("._")
+    return cleaned[-80:] or "upload"
+
+
+def accept_log_upload(
+    config: Config,
+    file_name: str,
+    data: bytes,
+    *,
+    endpoint: str | None = None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+) -> LogSource:
+    """Keep an uploaded delivery log in the workspace, once it has been read successfully.
+
+    Empty, oversized and unreadable files raise InputError naming the uploaded file; nothing is
+    left in the workspace for them, and no case is touched.
+    """
+    if not data:
+        raise InputError("the uploaded file is empty", file=file_name)
+    if len(data) > max_bytes:
+        raise InputError(f"the uploaded file is larger than {max_bytes:,} bytes", file=file_name)
+    uploads = config.workspace / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    final = uploads / f"{digest}-{_safe_file_name(file_name)}"
+    if not final.exists():
+        with tempfile.TemporaryDirectory(dir=uploads, prefix=".incoming-") as incoming:
+            candidate = Path(incoming) / final.name  # same suffix: format detection reads it
+            candidate.write_bytes(data)
+            _check_log_file(candidate, file_name)
+            os.replace(candidate, final)
+    return LogSource(path=final, endpoint=endpoint)
+
+
+def _check_log_file(path: Path, shown_name: str) -> None:
+    """Read the file the way a run will; problems are reported under the name the user knows."""
+    try:
+        attempts = load_attempts([str(path)])
+    except InputError as exc:
+        raise InputError(exc.message.replace(str(path), shown_name), file=shown_name, line=exc.line,
+                         column=exc.column, field=exc.field) from exc
+    try:
+        if attempts.row_count == 0:
+            raise InputError("the file holds no delivery attempts", file=shown_name)
+    finally:
+        attempts.conn.close()
+
+
+def redeliver(
+    case_id: int,
+    url: str,
+    *,
+    config: Config,
+    store: CaseStore,
+    payload: str | None = None,
+    event_id: str | None = None,
+    secret: str | None = None,
+) -> RedeliveryRecord:
+    """Send a logged event (replay) or a test event to the endpoint through the guard, and record it.
+
+    The body is signed afresh with our own scheme when the secret is known; the answer (status,
+    error, timing, a response excerpt) is stored with the case, the secret never.
+    """
+    now = datetime.now(UTC)
+    mode = "replay" if payload else "test"
+    message_id = event_id or f"evt_test_{uuid.uuid4().hex[:16]}"
+    body = payload.encode("utf-8") if payload else make_test_event(message_id, now)
+    headers = {"Content-Type": "application/json", "User-Agent": "WebhookDoctor-Redelivery/1.0"}
+    if secret:
+        scheme = config.ours.scheme
+        headers.update(sign_headers(scheme, secret, body, msg_id=message_id, timestamp=int(now.timestamp()),
+                                    url=url, options=_signature_options(config, scheme)))
+    result = send_event(url, body, headers, config=config)
+    return store.record_redelivery(
+        case_id, mode=mode, url=url, event_id=message_id, status_code=result.status_code,
+        error=result.error if result.error is None else f"{result.error}: {result.error_detail}".rstrip(": "),
+        duration_ms=result.duration_ms, response_excerpt=result.body_snippet, forbidden=[secret] if secret else [],
+    )
+
+
+# --- the parts a case can run --------------------------------------------------------------
+
+
+def _signature_options(config: Config, scheme: str) -> Mapping[str, Any] | None:
+    return config.get("signature", "hmac") if scheme == "hmac" else None
+
+
+def run_probe_part(case: Case, config: Config, progress: Progress) -> Outcome:
+    """Probe the endpoint as the case's sender would (signed when the secret is known)."""
+    profile = config.profile(case.profile)
+    steps = [0]
+
+    def step(message: str) -> None:
+        steps[0] += 1
+        progress(message, min(0.95, steps[0] / 12))
+
+    return probe_endpoint(case.endpoint_url, config=config, profile=profile, secret=case.secret,
+                          scheme=profile.scheme if case.secret else None, progress=step)
+
+
+def run_signature_part(case: Case, config: Config, progress: Progress) -> Outcome:
+    """Verify the captured request with the secret; on a mismatch, name the cause."""
+    assert case.captured is not None and case.secret
+    profile = config.profile(case.profile)
+    progress("signature: verifying the captured request", 0.2)
+    return debug_signature(
+        case.captured.body, dict(case.captured.headers), [case.secret], scheme="auto",
+        url=case.endpoint_url or None, tolerance_s=None, options=_signature_options(config, profile.scheme),
+    )
+
+
+RUNNERS: dict[str, Runner] = {
+    "probe": run_probe_part,
+    "signature": run_signature_part,
+}

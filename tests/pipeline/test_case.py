@@ -59,7 +59,7 @@ def test_captured_request_errors_name_the_problem(text: str, message: str) -> No
 def test_plan_follows_the_inputs() -> None:
     runners = {"probe": None, "signature": None, "logs": None}
     assert plan(Case(endpoint_url="https://x.test"), runners) == ["probe"]  # type: ignore[arg-type]
-    full = Case(endpoint_url="https://x.test", captured=CapturedRequest({"a": "b"}, b""),
+    full = Case(endpoint_url="https://x.test", captured=CapturedRequest({"a": "b"}, b""), secret="s",
                 log_source=LogSource(path=Path("log.csv")))
     assert plan(full, runners) == ["probe", "signature", "logs"]  # type: ignore[arg-type]
     assert plan(full, {"logs": None}) == ["logs"]  # type: ignore[dict-item]
@@ -156,3 +156,91 @@ def test_compare_runs_names_fixed_new_and_remaining() -> None:
     assert [f.code for f in comparison.fixed] == ["redirect-response"]
     assert [f.code for f in comparison.new] == ["signature-mismatch"]
     assert [f.code for f in comparison.remaining] == ["slow-response"]
+
+
+def test_plan_needs_the_secret_for_the_signature_part() -> None:
+    captured = CapturedRequest({"webhook-id": "msg_1"}, b"{}")
+    assert plan(Case(captured=captured)) == []
+    assert plan(Case(captured=captured, secret=SECRET)) == ["signature"]
+
+
+# --- against real parts: the sandbox receiver on loopback, the real probe and debugger ---------
+
+ROTATED_SECRET = "whsec_b2xkc2VjcmV0b2xkc2VjcmV0b2xkc2VjcmV0"
+
+
+@pytest.fixture
+def sandbox():
+    from diagnostics.sandbox import start_sandbox
+
+    with start_sandbox() as handle:
+        yield handle
+
+
+@pytest.fixture
+def allowed_config(tmp_path: Path) -> Config:
+    return load_config(env={"DIAGNOSTICS_WORKSPACE": str(tmp_path / "ws"), "DIAGNOSTICS_ALLOW": "127.0.0.1"})
+
+
+def test_run_case_probes_the_sandbox_and_debugs_the_captured_request(sandbox, allowed_config: Config) -> None:
+    from diagnostics.sandbox import DEMO_SECRET
+    from diagnostics.signatures import sign_headers
+
+    # Given a request signed with an old (rotated) secret and an endpoint that verifies nothing
+    body = b'{"id":"evt_1","type":"invoice.paid"}'
+    captured = CapturedRequest(sign_headers("standard-webhooks", ROTATED_SECRET, body, msg_id="msg_1"), body)
+    case = Case(ticket="ZD-50", endpoint_url=sandbox.url("/accept-all"), secret=DEMO_SECRET, captured=captured)
+    # When the case runs
+    result = run_case(case, allowed_config)
+    # Then both parts ran for real and their verdicts are in the merged, stored outcome
+    codes = {f.code: f.status for f in result.outcome.findings}
+    assert result.kinds == ("probe", "signature")
+    assert codes["signature-not-enforced"] is Status.FAIL  # the sandbox accepted forged events
+    assert codes["signature-no-match"] is Status.FAIL  # the captured request used another secret
+    assert any(method == "POST" for method, _target in sandbox.stats.requests)
+    stored = CaseStore(allowed_config.database_url).get_run(result.run_id)
+    assert "signature-not-enforced" in stored.reports["html"] and DEMO_SECRET not in stored.reports["html"]
+
+
+def test_redeliver_records_the_answer_and_signs_with_our_scheme(sandbox, allowed_config: Config) -> None:
+    from diagnostics.pipeline.case import redeliver
+    from diagnostics.sandbox import DEMO_SECRET
+
+    store = CaseStore(allowed_config.database_url)
+    case = store.create_case(ticket="ZD-51", endpoint_url=sandbox.url("/verify/standard-webhooks"))
+    good = redeliver(case.id, case.endpoint_url, config=allowed_config, store=store, secret=DEMO_SECRET)
+    replay = redeliver(case.id, case.endpoint_url, config=allowed_config, store=store, payload='{"id":"evt_9"}',
+                       event_id="evt_9", secret=ROTATED_SECRET)
+    assert (good.mode, good.status_code) == ("test", 200)
+    assert (replay.mode, replay.status_code, replay.event_id) == ("replay", 401, "evt_9")
+    assert [r.id for r in store.list_redeliveries(case.id)] == [replay.id, good.id]
+
+
+def test_redeliver_to_a_private_address_is_blocked_by_the_guard(sandbox, config: Config) -> None:
+    from diagnostics.pipeline.case import redeliver
+
+    store = CaseStore(config.database_url)  # no allowlist: loopback is refused
+    case = store.create_case(ticket="ZD-52", endpoint_url=sandbox.url("/healthy"))
+    record = redeliver(case.id, case.endpoint_url, config=config, store=store)
+    assert record.status_code is None and record.error and record.error.startswith("blocked")
+    assert sandbox.stats.connections == 0
+
+
+def test_accepted_upload_is_kept_and_bad_uploads_leave_nothing(config: Config) -> None:
+    from diagnostics.pipeline.case import accept_log_upload
+
+    good = (
+        b"event_id,endpoint,attempted_at,status_code,duration_ms\n"
+        b"evt_1,ep_1,2026-03-02T10:00:00Z,200,12.5\n"
+    )
+    source = accept_log_upload(config, "../../etc/deliveries.csv", good, endpoint="ep_1")
+    assert source.path is not None and source.path.parent == config.workspace / "uploads"
+    assert source.path.read_bytes() == good and source.endpoint == "ep_1"
+    with pytest.raises(InputError, match="empty"):
+        accept_log_upload(config, "empty.csv", b"")
+    with pytest.raises(InputError, match="larger than 10 bytes"):
+        accept_log_upload(config, "big.csv", good, max_bytes=10)
+    with pytest.raises(InputError) as info:
+        accept_log_upload(config, "wrong.csv", b"name,age\nbob,4\n")
+    assert "wrong.csv" in str(info.value) and ".incoming" not in str(info.value)
+    assert sorted(p.name for p in (config.workspace / "uploads").iterdir()) == [source.path.name]
