@@ -20,8 +20,10 @@ from diagnostics.findings import Outcome
 
 COMMAND_MODULES = (
     "diagnostics.cli.info",
+    "diagnostics.cli.analyze",
     "diagnostics.cli.probe",
     "diagnostics.cli.sandbox",
+    "diagnostics.cli.signatures",
 )
 
 
