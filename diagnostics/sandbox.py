@@ -32,7 +32,8 @@ import ssl
 import struct
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,7 @@ import trustme
 DEMO_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 (documented demo secret, see module docstring)
 HUGE_BODY_BYTES = 1024**3
 MAX_REQUEST_BODY = 1024 * 1024
+TIMESTAMP_TOLERANCE_S = 300.0
 TLS_VARIANTS = ("expired", "expiring-soon", "wrong-host", "self-signed", "missing-intermediate")
 
 
@@ -93,7 +95,8 @@ class _NotHttp(Exception):
 class Receiver:
     """The request handler shared by every listener."""
 
-    def __init__(self) -> None:
+    def __init__(self, hmac_options: Mapping[str, Any] | None = None) -> None:
+        self.hmac_options = hmac_options
         self.stats = SandboxStats()
         self._lock = threading.Lock()
 
@@ -197,7 +200,9 @@ class Receiver:
         await writer.drain()
 
     async def _verify(self, request: Request, arg: str, reader: Any, writer: asyncio.StreamWriter) -> None:
-        ok, reason = verify_signature(arg, request)
+        scheme = "https" if writer.get_extra_info("sslcontext") is not None else "http"
+        url = f"{scheme}://{request.headers.get('Host', '')}{request.target}"
+        ok, reason = verify_signature(arg, request, url, self.hmac_options)
         await _respond(writer, 200 if ok else 401, {"verified": ok, "scheme": arg, "reason": reason})
 
     async def _flaky(self, request: Request, arg: str, reader: Any, writer: asyncio.StreamWriter) -> None:
@@ -223,16 +228,29 @@ class Receiver:
         )
 
 
-def verify_signature(scheme: str, request: Request) -> tuple[bool, str]:
-    """Verify a request with the signatures package and the demo secret: (accepted, reason)."""
-    from diagnostics import signatures
+def verify_signature(
+    scheme: str, request: Request, url: str | None = None, options: Mapping[str, Any] | None = None
+) -> tuple[bool, str]:
+    """Verify a request with the signatures package and DEMO_SECRET, as a careful receiver would.
+
+    Checks the signature over the raw body and, for schemes that sign a timestamp, that it is
+    within TIMESTAMP_TOLERANCE_S. Returns (accepted, reason).
+    """
+    from diagnostics.errors import InputError
+    from diagnostics.signatures import Headers, get_scheme
 
     try:
-        result = signatures.verify_headers(scheme, DEMO_SECRET, request.body, request.headers, url=None)
-    except Exception as exc:
-        return False, f"{type(exc).__name__}: {exc}"[:300]
-    ok = bool(getattr(result, "ok", result))
-    return ok, str(getattr(result, "reason", "") or ("valid signature" if ok else "invalid signature"))
+        verifier = get_scheme(scheme, options if scheme == "hmac" else None)
+        presented = verifier.read(Headers(request.headers), request.body, url)
+        match = verifier.verify(presented, request.body, [DEMO_SECRET], url)
+        signed_at = verifier.timestamp_seconds(presented, request.body)
+    except InputError as exc:
+        return False, str(exc)[:300]
+    if match is None:
+        return False, "the signature does not match the body with the demo secret"
+    if signed_at is not None and abs(time.time() - signed_at) > TIMESTAMP_TOLERANCE_S:
+        return False, f"the signed timestamp is {time.time() - signed_at:,.0f} s old (tolerance 300 s)"
+    return True, "valid signature"
 
 
 def _int(text: str, default: int) -> int:
@@ -397,12 +415,20 @@ class SandboxHandle:
 
 
 def start_sandbox(
-    *, host: str = "127.0.0.1", port: int = 0, tls: bool = False, tls_port: int = 0
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: bool = False,
+    tls_port: int = 0,
+    hmac_options: Mapping[str, Any] | None = None,
 ) -> SandboxHandle:
-    """Start the sandbox in a background thread on loopback; ports default to free ones."""
+    """Start the sandbox in a background thread on loopback; ports default to free ones.
+
+    `hmac_options` configures /verify/hmac like `[signature.hmac]` in diagnostics.toml.
+    """
     if host not in ("127.0.0.1", "::1", "localhost"):
         raise ValueError("the sandbox only listens on loopback")
-    receiver = Receiver()
+    receiver = Receiver(hmac_options)
     certificates = make_certificates() if tls else None
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="sandbox", daemon=True)

@@ -44,7 +44,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if not 0 <= value <= 65535:
             raise InputError("the port must be between 0 and 65535", field=f"--{name.replace('_', '-')}")
     try:
-        handle = start_sandbox(port=args.port, tls=args.tls, tls_port=args.tls_port)
+        handle = start_sandbox(
+            port=args.port, tls=args.tls, tls_port=args.tls_port, hmac_options=config.get("signature", "hmac")
+        )
     except OSError as exc:
         raise InputError(f"cannot listen: {exc.strerror or exc}", field="--port") from exc
     out = sys.stdout

@@ -29,6 +29,7 @@ from diagnostics.net.guard import AddressPolicy, Resolver
 from diagnostics.net.probe import Exchange, ProbeClient, ProbeRequest
 from diagnostics.net.tls import describe_session
 from diagnostics.profiles import SenderProfile
+from diagnostics.signatures import sign_headers
 
 T = TypeVar("T")
 STOP_AFTER = {"invalid_url", "dns", "blocked", "connection_refused"}  # retrying these tells nothing new
@@ -101,11 +102,18 @@ def _tampered(body: bytes) -> bytes:
     return body.replace(b'"amount":1999', b'"amount":1')
 
 
-def sign(scheme: str, secret: str, body: bytes, *, msg_id: str, timestamp: int, url: str) -> dict[str, str]:
-    """Signature headers from the signatures package (imported late: it is optional for a probe)."""
-    from diagnostics import signatures
-
-    return dict(signatures.sign_headers(scheme, secret, body, msg_id=msg_id, timestamp=timestamp, url=url))
+def sign(
+    scheme: str,
+    secret: str,
+    body: bytes,
+    *,
+    msg_id: str,
+    timestamp: int,
+    url: str,
+    options: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """Signature headers exactly as our sender would attach them (diagnostics.signatures)."""
+    return dict(sign_headers(scheme, secret, body, msg_id=msg_id, timestamp=timestamp, url=url, options=options))
 
 
 @dataclass
@@ -118,7 +126,13 @@ class _Plan:
 
 
 def plan_requests(
-    url: str, samples: int, scheme: str | None, secret: str | None, now: datetime, tolerance_s: float
+    url: str,
+    samples: int,
+    scheme: str | None,
+    secret: str | None,
+    now: datetime,
+    tolerance_s: float,
+    options: Mapping[str, Any] | None = None,
 ) -> _Plan:
     """The sample events, signed when a secret is given, and the forgeries that test enforcement."""
     timestamp = int(now.timestamp())
@@ -126,7 +140,11 @@ def plan_requests(
     for index in range(samples):
         msg_id = f"msg_wd_{uuid.uuid4().hex[:20]}"
         body = make_test_event(msg_id, now)
-        headers = sign(scheme, secret, body, msg_id=msg_id, timestamp=timestamp, url=url) if scheme and secret else {}
+        headers = (
+            sign(scheme, secret, body, msg_id=msg_id, timestamp=timestamp, url=url, options=options)
+            if scheme and secret
+            else {}
+        )
         sample_requests.append(ProbeRequest(url, body, headers, label=f"sample {index + 1}"))
     plan = _Plan(samples=sample_requests)
     if not (scheme and secret):
@@ -137,8 +155,8 @@ def plan_requests(
     msg_id = f"msg_wd_{uuid.uuid4().hex[:20]}"
     body = make_test_event(msg_id, now)
     stale_ts = int(timestamp - tolerance_s - STALE_BY_S)
-    stale = sign(scheme, secret, body, msg_id=msg_id, timestamp=stale_ts, url=url)
-    fresh = sign(scheme, secret, body, msg_id=msg_id, timestamp=timestamp, url=url)
+    stale = sign(scheme, secret, body, msg_id=msg_id, timestamp=stale_ts, url=url, options=options)
+    fresh = sign(scheme, secret, body, msg_id=msg_id, timestamp=timestamp, url=url, options=options)
     if stale == fresh:
         plan.skipped["stale"] = f"the {scheme} scheme signs no timestamp, so replays cannot be refused by age"
     else:
@@ -158,12 +176,13 @@ async def observe_endpoint(
     samples: int = 3,
     scheme: str | None = None,
     secret: str | None = None,
+    scheme_options: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ProbeObservations:
     """Do every request of one probe run and return what was seen (no judgment here)."""
     say = progress or (lambda _message: None)
     now = datetime.now(UTC)
-    plan = plan_requests(url, samples, scheme, secret, now, profile.tolerance_s)
+    plan = plan_requests(url, samples, scheme, secret, now, profile.tolerance_s, scheme_options)
     observations = ProbeObservations(
         url=url,
         scheme=scheme if secret else None,
@@ -291,6 +310,7 @@ async def probe_endpoint_async(
             samples=samples,
             scheme=chosen_scheme,
             secret=secret,
+            scheme_options=config.get("signature", chosen_scheme) if chosen_scheme == "hmac" else None,
             progress=progress,
         )
     return build_outcome(observations, profile, judge_probe(observations, profile))
