@@ -53,6 +53,9 @@ class Headers:
     def names(self) -> list[str]:
         return [k for k, _ in self._pairs]
 
+    def pairs(self) -> list[tuple[str, str]]:
+        return list(self._pairs)
+
     def require(self, name: str, scheme: str) -> str:
         """The header's value, or an InputError naming the header the scheme needs."""
         values = self.get_all(name)

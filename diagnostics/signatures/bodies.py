@@ -180,22 +180,34 @@ def _serializations(body: bytes) -> Iterator[BodyVariant]:
     # Provider quirks (F2): bytes no generic serializer writes.
     upper = _LOWER_ESCAPE.sub(lambda m: b"\\u" + m.group(1).upper(), compact)
     if upper != compact:
-        yield BodyVariant(RESERIALIZED, "compact JSON with uppercase \\uXXXX escapes (GitHub's own serializer)", upper)
+        yield BodyVariant(
+            RESERIALIZED,
+            "compact JSON with uppercase \\uXXXX escapes (a provider quirk: GitHub's own serializer)",
+            upper,
+        )
     slashes = compact.replace(b"/", b"\\/")
     if slashes != compact:
-        yield BodyVariant(RESERIALIZED, "compact JSON with '/' escaped as '\\/' (PHP and Ruby serializers)", slashes)
+        yield BodyVariant(
+            RESERIALIZED, "compact JSON with '/' escaped as '\\/' (a provider quirk: PHP and Ruby serializers)", slashes
+        )
     html_safe = compact.replace(b"&", b"\\u0026").replace(b"<", b"\\u003c").replace(b">", b"\\u003e")
     if html_safe != compact:
         yield BodyVariant(
-            RESERIALIZED, "compact JSON with & < > escaped as \\u0026 \\u003c \\u003e (Go and Rails)", html_safe
+            RESERIALIZED,
+            "compact JSON with & < > escaped as \\u0026 \\u003c \\u003e (a provider quirk: Go and Rails)",
+            html_safe,
         )
         yield BodyVariant(
-            RESERIALIZED, "compact JSON with '/' and & < > escaped (Shopify / Rails)", html_safe.replace(b"/", b"\\/")
+            RESERIALIZED,
+            "compact JSON with '/' and & < > escaped (a provider quirk: Shopify and Rails)",
+            html_safe.replace(b"/", b"\\/"),
         )
     if isinstance(value, list) and value:
         events = b",\r\n".join(_dumps(item, separators=(",", ":"), ensure_ascii=False) for item in value)
         yield BodyVariant(
-            RESERIALIZED, "one JSON event per line with CRLF (SendGrid's exact bytes)", b"[" + events + b"]\r\n"
+            RESERIALIZED,
+            "one JSON event per line with CRLF (a provider quirk: SendGrid's exact bytes)",
+            b"[" + events + b"]\r\n",
         )
 
 

@@ -121,6 +121,8 @@ def key_variants(secret: str) -> list[KeyVariant]:
             add(f"whsec_ stripped, rest as UTF-8{suffix}", bare.encode("utf-8"))
             add(f"whsec_ stripped, rest base64-decoded{suffix}", b64decode_lenient(bare))
             add(f"whsec_ stripped, rest base64url-decoded{suffix}", b64decode_lenient(bare, urlsafe=True))
+        else:
+            add(f"'whsec_' put back in front, as UTF-8{suffix}", (WHSEC + text).encode("utf-8"))
         add(f"the whole string base64-decoded{suffix}", b64decode_lenient(text))
         add(f"the whole string base64url-decoded{suffix}", b64decode_lenient(text, urlsafe=True))
         if _HEX.match(text):

@@ -100,6 +100,8 @@ class Twilio(HmacScheme):
         if not url:
             raise InputError("Twilio signs the URL; pass the URL Twilio called with --url", field="--url")
         extra = {"json": body_sha256(url) is not None}
+        if not extra["json"]:
+            form_params(body)  # a form body must be UTF-8 text; say so now rather than "no match"
         return Presented(self.headers[0], make_entries([("", value)], self.encoding), extra=extra)
 
     def parts(self, presented: Presented, url: str | None) -> dict[str, bytes]:
