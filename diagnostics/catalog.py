@@ -453,3 +453,37 @@ def _load_folder(root: Path) -> Catalog:
     if not event_types:
         raise InputError("the catalog folder holds only shared components, no event type schemas", file=str(root))
     return Catalog(path=root, event_types=event_types, registry=registry)
+
+
+# --- a single schema file -------------------------------------------------------------------------
+
+
+def load_schema_file(path: str | Path) -> tuple[dict[str, Any], Resolver[Any]]:
+    """One JSON Schema file (JSON or YAML), checked, with a resolver for its local `$ref`s."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("schema file not found", file=str(p))
+    root = p.parent.resolve()
+    schema = _parse_document(p)
+    _check_schema(schema, file=str(p), entry="schema")
+    schema = _with_base_id(schema, p.resolve(), root)
+    resource = Resource.from_contents(schema, default_specification=DRAFT202012)
+    registry = Registry(retrieve=_local_retriever(root)).with_resource(schema["$id"], resource)
+    _check_refs(schema, registry, file=str(p), entry="schema", seen=set())
+    return schema, registry.resolver()
+
+
+def looks_like_schema(document: Any) -> bool:
+    """A JSON Schema rather than a payload: it names a `$schema`, or is made only of schema keywords."""
+    if not isinstance(document, Mapping):
+        return False
+    if "$schema" in document:
+        return True
+    keywords = {"type", "properties", "required", "additionalProperties", "items", "allOf", "anyOf", "oneOf",
+                "$ref", "$id", "title", "description", "definitions", "$defs", "enum", "const"}
+    return isinstance(document.get("properties"), Mapping) and set(document) <= keywords
+
+
+def read_document(path: str | Path) -> Any:
+    """Parse a JSON or YAML file; syntax errors are InputErrors with line and column."""
+    return _parse_document(Path(path))

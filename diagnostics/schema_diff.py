@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # referencing does not export its Resolver class
 
 MAX_DEPTH = 12
 MAX_VALUES = 20
-RENAME_SIMILARITY = 0.6
+RENAME_SIMILARITY = 0.8
 
 # What a consumer sees change, and whether its parser can break on it.
 BREAKING_KINDS = ("removed", "renamed", "type-changed", "enum-value-removed", "made-required", "made-optional")
@@ -346,8 +346,14 @@ def _fmt_types(types: Iterable[str]) -> str:
     return " or ".join(sorted(types)) or "unknown"
 
 
-def _similar(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, leaf_name(a), leaf_name(b)).ratio()
+def _names_related(a: str, b: str) -> bool:
+    """`amount` ~ `amount_cents`, `userName` ~ `user_name`, `adress` ~ `address`; not two different
+    fields that merely share a prefix (`organization_pre_receive_hooks` vs `organization_packages`)."""
+    na = leaf_name(a).replace("_", "").replace("-", "").lower()
+    nb = leaf_name(b).replace("_", "").replace("-", "").lower()
+    if na == nb or (min(len(na), len(nb)) >= 3 and (na in nb or nb in na)):
+        return True
+    return difflib.SequenceMatcher(None, na, nb).ratio() >= RENAME_SIMILARITY
 
 
 def _children(shape: Shape, path: str) -> set[str]:
@@ -357,7 +363,7 @@ def _children(shape: Shape, path: str) -> set[str]:
 def _looks_renamed(old: Shape, new: Shape, removed: str, added: str) -> bool:
     """Same parent, same types, a similar name, and the same content (values or child fields)."""
     a, b = old[removed], new[added]
-    if parent_of(removed) != parent_of(added) or a.types != b.types or _similar(removed, added) < RENAME_SIMILARITY:
+    if parent_of(removed) != parent_of(added) or a.types != b.types or not _names_related(removed, added):
         return False
     kids_a, kids_b = _children(old, removed), _children(new, added)
     if kids_a or kids_b:
@@ -365,6 +371,13 @@ def _looks_renamed(old: Shape, new: Shape, removed: str, added: str) -> bool:
     if a.values or b.values:
         return bool(a.values & b.values)
     return True
+
+
+def _never_filled(shape: Shape, path: str) -> bool:
+    """True when samples held `path` but only as null or an empty array/object (no children seen)."""
+    if not path or path not in shape:
+        return False
+    return not any(parent_of(p) == path for p in shape)
 
 
 def _collapse(paths: set[str]) -> dict[str, int]:
@@ -388,6 +401,9 @@ def diff_shapes(old: Shape, new: Shape, *, from_samples: bool = False) -> list[C
     changes: list[Change] = []
     removed = set(old) - set(new)
     added = set(new) - set(old)
+    if from_samples:  # below a value only ever seen null or empty on the other side, nothing is known
+        removed = {p for p in removed if not _never_filled(new, parent_of(p))}
+        added = {p for p in added if not _never_filled(old, parent_of(p))}
     removed_tops = _collapse(removed)
     added_tops = _collapse(added)
     for r in sorted(removed_tops):

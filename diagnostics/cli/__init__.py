@@ -20,6 +20,7 @@ from diagnostics.findings import Outcome
 
 COMMAND_MODULES = (
     "diagnostics.cli.info",
+    "diagnostics.cli.coverage",
     "diagnostics.cli.analyze",
     "diagnostics.cli.probe",
     "diagnostics.cli.sandbox",
