@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "diagnostics.cli.probe",
     "diagnostics.cli.sandbox",
     "diagnostics.cli.signatures",
+    "diagnostics.cli.demo",
 )
 
 

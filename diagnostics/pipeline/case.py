@@ -26,6 +26,7 @@ from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, fingerprint_secret
 from diagnostics.logs import load_attempts
+from diagnostics.pipeline.logs import analyze_logs
 from diagnostics.pipeline.probe import make_test_event, probe_endpoint, send_event
 from diagnostics.pipeline.signature import debug_signature
 from diagnostics.report import ReportContext, render_html, render_json, render_markdown
@@ -455,7 +456,22 @@ def run_signature_part(case: Case, config: Config, progress: Progress) -> Outcom
     )
 
 
+def run_logs_part(case: Case, config: Config, progress: Progress) -> Outcome:
+    """Analyze the delivery log (a file, or the configured SQL table) under the case's profile."""
+    source = case.log_source
+    assert source is not None
+    progress("logs: loading the delivery attempts", 0.1)
+    if source.path is not None:
+        return analyze_logs([str(source.path)], config=config, profile=case.profile,
+                            source_format=source.source_format, endpoint=source.endpoint)
+    if not source.url:
+        raise InputError("no delivery-log SQL source is configured ([logs] url)", field="logs.url")
+    return analyze_logs([source.url], config=config, profile=case.profile, endpoint=source.endpoint,
+                        table=source.table)
+
+
 RUNNERS: dict[str, Runner] = {
     "probe": run_probe_part,
     "signature": run_signature_part,
+    "logs": run_logs_part,
 }

@@ -11,6 +11,7 @@ import streamlit as st
 
 from diagnostics.cases import CaseRecord, CaseStore
 from diagnostics.config import Config, load_config
+from diagnostics.demo import DemoWorkspace, load_demo
 from diagnostics.errors import InputError
 
 CASE_KEY = "case_id"
@@ -30,6 +31,11 @@ def _store(url: str) -> CaseStore:
 
 def store() -> CaseStore:
     return _store(config().database_url)
+
+
+def demo() -> DemoWorkspace | None:
+    """The demo workspace, when `python -m diagnostics demo` built one in this workspace."""
+    return load_demo(config())
 
 
 def current_case() -> CaseRecord | None:

@@ -1,0 +1,101 @@
+"""Signature lab: paste a request, see the scheme detected, the verdict, the named cause and the
+fix; generate a correctly signed example for the customer."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from diagnostics.errors import InputError
+from diagnostics.findings import Outcome
+from diagnostics.pipeline.case import CapturedRequest
+from diagnostics.pipeline.signature import debug_signature
+from diagnostics.signatures import scheme_formula, scheme_names, sign_headers
+from diagnostics.ui import state
+from diagnostics.ui.components import show_error, show_findings
+
+RESULT_KEY = "signature-outcome"
+EXAMPLE_BODY = '{"id":"evt_123","type":"invoice.paid","data":{"amount":4200,"currency":"usd"}}'
+
+
+def _check(captured_text: str, secrets: list[str], scheme: str, url: str) -> Outcome:
+    captured = CapturedRequest.parse(captured_text)
+    config = state.config()
+    options = config.get("signature", "hmac") if scheme == "hmac" else None
+    return debug_signature(captured.body, dict(captured.headers), secrets, scheme=scheme, url=url or None,
+                           options=options)
+
+
+def _verdict(outcome: Outcome) -> None:
+    metrics = outcome.metrics
+    verdict = metrics.get("verdict", "")
+    label = {"valid": "Valid signature", "variant": "Matches only with a change (cause named below)",
+             "no-match": "No match"}.get(verdict, verdict)
+    left, right = st.columns(2)
+    left.metric("Verdict", label)
+    right.metric("Scheme", str(metrics.get("scheme", "")))
+    st.caption("Why this scheme")
+    st.text(str(metrics.get("scheme_chosen_because", "")))
+    st.caption("What is signed")
+    st.code(str(metrics.get("formula", "")), language=None)
+    if metrics.get("changes"):
+        st.caption("What had to change for the signature to match")
+        st.dataframe(metrics["changes"], hide_index=True)
+
+
+def _generator() -> None:
+    st.subheader("Generate a correctly signed example")
+    st.caption("For the customer's tests: the exact headers our sender would attach to this body.")
+    config = state.config()
+    names = scheme_names()
+    with st.form("signature-generate"):
+        scheme = st.selectbox("Scheme", names, index=names.index(config.ours.scheme)
+                              if config.ours.scheme in names else 0, key="sign-scheme")
+        secret = st.text_input("Secret (never stored)", type="password", key="sign-secret")
+        body = st.text_area("Body", value=EXAMPLE_BODY, key="sign-body")
+        url = st.text_input("URL (only for schemes that sign the URL)", key="sign-url")
+        submitted = st.form_submit_button("Sign")
+    if submitted:
+        try:
+            options = config.get("signature", "hmac") if scheme == "hmac" else None
+            headers = sign_headers(scheme, secret or state.secret() or "", body.encode("utf-8"),
+                                   url=url or None, options=options)
+        except InputError as exc:
+            show_error(exc, "Could not sign: ")
+            return
+        st.caption(scheme_formula(scheme, options))
+        request = "\n".join(f"{k}: {v}" for k, v in headers.items()) + "\n\n" + body
+        st.code(request, language="http")
+        st.code(json.dumps(headers, indent=2), language="json")
+
+
+def main() -> None:
+    st.title("Signature lab")
+    with st.form("signature-check"):
+        captured_text = st.text_area("Captured request: headers, a blank line, then the body exactly as received",
+                                     height=200, key="sig-request")
+        left, right = st.columns(2)
+        secret = left.text_input("Signing secret (never stored)", type="password", key="sig-secret")
+        previous = right.text_input("Previous secret, if it was rotated (optional)", type="password",
+                                    key="sig-previous")
+        left, right = st.columns(2)
+        scheme = left.selectbox("Scheme", ["auto", *scheme_names()], key="sig-scheme")
+        url = right.text_input("URL the sender called (for URL-signing schemes)", key="sig-url")
+        submitted = st.form_submit_button("Check the signature", type="primary")
+    if submitted:
+        secrets = [s for s in (secret or state.secret(), previous) if s]
+        try:
+            st.session_state[RESULT_KEY] = _check(captured_text, secrets, scheme, url)
+        except InputError as exc:
+            show_error(exc, "Could not check: ")
+    outcome: Outcome | None = st.session_state.get(RESULT_KEY)
+    if outcome is not None:
+        _verdict(outcome)
+        show_findings(outcome.findings, key="signature")
+    st.divider()
+    _generator()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Triage (the landing page): a new case from the ticket, one button that runs every check the
+inputs allow, then the findings, the reply to paste and the three report downloads."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from diagnostics.errors import InputError
+from diagnostics.pipeline.case import CapturedRequest, Case, LogSource, accept_log_upload, run_case
+from diagnostics.profiles import all_profiles
+from diagnostics.ui import state
+from diagnostics.ui.components import (
+    counts_line,
+    download_buttons,
+    plain,
+    show_error,
+    show_findings,
+    show_reply,
+)
+
+LOG_CHOICES = ("No delivery log", "Upload a file", "Configured SQL source", "Demo delivery log")
+
+
+def _log_choices(has_sql: bool, has_demo: bool) -> list[str]:
+    return [c for c in LOG_CHOICES if (c != LOG_CHOICES[2] or has_sql) and (c != LOG_CHOICES[3] or has_demo)]
+
+
+def _prefill() -> None:
+    """A reopened case fills the form once (the secret is never stored, so never prefilled)."""
+    case = state.current_case()
+    if case is None or st.session_state.get("triage-filled-for") == case.id:
+        return
+    st.session_state["triage-filled-for"] = case.id
+    st.session_state["triage-ticket"] = case.ticket
+    st.session_state["triage-customer"] = case.customer
+    st.session_state["triage-url"] = case.endpoint_url
+    st.session_state["triage-profile"] = case.profile
+    if case.captured_request:
+        st.session_state["triage-captured"] = CapturedRequest.from_record(case.captured_request).as_text()
+
+
+def _build_case(log_choice: str, upload: object, log_endpoint: str) -> Case:
+    """The Case from the form; bad input raises InputError before anything is stored."""
+    config = state.config()
+    captured_text = st.session_state.get("triage-captured", "")
+    captured = CapturedRequest.parse(captured_text) if captured_text.strip() else None
+    endpoint = log_endpoint.strip() or None
+    log_source: LogSource | None = None
+    if log_choice == "Upload a file":
+        if upload is None:
+            raise InputError("choose a delivery-log file to upload, or pick 'No delivery log'", field="delivery log")
+        log_source = accept_log_upload(config, upload.name, upload.getvalue(), endpoint=endpoint)  # type: ignore[attr-defined]
+    elif log_choice == "Configured SQL source":
+        log_source = LogSource(url=config.get("logs", "url"), table=config.get("logs", "table"), endpoint=endpoint)
+    elif log_choice == "Demo delivery log":
+        demo = state.demo()
+        assert demo is not None
+        log_source = LogSource(path=demo.log_path, endpoint=endpoint)
+    current = state.current_case()
+    return Case(
+        ticket=st.session_state.get("triage-ticket", "").strip(),
+        customer=st.session_state.get("triage-customer", "").strip(),
+        endpoint_url=st.session_state.get("triage-url", "").strip(),
+        profile=st.session_state.get("triage-profile", "ours"),
+        secret=st.session_state.get("triage-secret") or state.secret(),
+        captured=captured,
+        log_source=log_source,
+        case_id=current.id if current else None,
+    )
+
+
+def _run(case: Case) -> None:
+    config = state.config()
+    with st.status("Running the checks…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(message: str, fraction: float) -> None:
+            bar.progress(min(1.0, fraction), text=plain(message, 120))
+
+        result = run_case(case, config, progress, store=state.store())
+        status.update(label=f"Done: {counts_line(result.outcome.findings)}", state="complete", expanded=False)
+    state.set_secret(case.secret)
+    state.open_case(result.case_id, result.run_id)
+
+
+def _results() -> None:
+    run_id = state.current_run_id()
+    if run_id is None:
+        return
+    try:
+        run = state.store().get_run(run_id)
+    except InputError:
+        return
+    case = state.store().get_case(run.case_id)
+    st.divider()
+    st.header(f"Case #{case.id} · run #{run.id}")
+    st.caption(f"Checks run: {', '.join(run.kinds)} · secret used: {run.secret_fingerprint or 'none'}")
+    download_buttons(run.reports, f"{case.ticket or 'case'}-{case.id}-run-{run.id}", key=f"triage-dl-{run.id}")
+    show_reply(run.reports)
+    show_findings(run.findings, key=f"triage-{run.id}")
+
+
+def main() -> None:
+    st.title("Triage a ticket")
+    st.caption("Fill in what the ticket tells you; every check the inputs allow runs with one click.")
+    config = state.config()
+    demo = state.demo()
+    _prefill()
+    if demo is not None:
+        with st.expander("Demo examples (sandbox receiver on this machine)"):
+            for label, url in demo.example_urls.items():
+                st.text(f"{label}: {url}")
+
+    with st.form("triage-form"):
+        left, right = st.columns(2)
+        left.text_input("Ticket reference", key="triage-ticket", placeholder="ZD-1042")
+        right.text_input("Customer", key="triage-customer", placeholder="Acme Corp")
+        st.text_input("Endpoint URL", key="triage-url", placeholder="https://hooks.example.com/webhooks")
+        profiles = [p.name for p in all_profiles(config.ours)]
+        left, right = st.columns(2)
+        left.selectbox("Sender profile", profiles, key="triage-profile",
+                       format_func=lambda name: f"{name} ({config.profile(name).label})")
+        right.text_input("Signing secret (optional, used for this run only, never stored)", type="password",
+                         key="triage-secret")
+        st.text_area("Captured request (optional): headers, a blank line, then the body", key="triage-captured",
+                     height=150)
+        choices = _log_choices(bool(config.get("logs", "url")), demo is not None)
+        log_choice = st.radio("Delivery log", choices, horizontal=True, key="triage-log-choice")
+        upload = st.file_uploader("Delivery-log file (CSV, JSON Lines, Parquet, or a platform export)",
+                                  key="triage-upload")
+        log_endpoint = st.text_input("Only this endpoint in the log (optional)", key="triage-log-endpoint")
+        submitted = st.form_submit_button("Run every check", type="primary")
+
+    if submitted:
+        try:
+            _run(_build_case(log_choice, upload, log_endpoint))
+        except InputError as exc:
+            show_error(exc, "Nothing was run: ")
+    _results()
+
+
+if __name__ == "__main__":
+    main()
