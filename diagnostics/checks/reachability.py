@@ -22,7 +22,7 @@ def _with_error(observations: ProbeObservations, kind: str) -> list[Exchange]:
 
 def check_reachability(observations: ProbeObservations) -> list[Finding]:
     findings: list[Finding] = []
-    for builder in (_dns, _blocked, _refused, _connect_timeout, _reset, _protocol):
+    for builder in (_dns, _blocked, _refused, _connect_timeout, _reset, _protocol, _unexpected):
         finding = builder(observations)
         if finding is not None:
             findings.append(finding)
@@ -183,3 +183,22 @@ def _protocol(observations: ProbeObservations) -> Finding | None:
         )
 
     return _finding(observations, _with_error(observations, "protocol"), make=make)
+
+
+def _unexpected(observations: ProbeObservations) -> Finding | None:
+    """A network failure we could not classify: the check could not complete (error, not fail)."""
+
+    def make(first: Exchange, how_many: str) -> Finding:
+        return Finding(
+            code="protocol-error",
+            status=Status.ERROR,
+            severity=Severity.MEDIUM,
+            title="The probe stopped on an unexpected network error",
+            summary=f"The exchange failed for {how_many} with an error we could not classify: {first.error_detail}",
+            subject=observations.url,
+            evidence=(("Detail", first.error_detail[:300]), ("Host", first.host), ("Port", first.port)),
+            samples=[sample_row(s) for s in _with_error(observations, "other")],
+            source=SOURCE,
+        )
+
+    return _finding(observations, _with_error(observations, "other"), make=make)

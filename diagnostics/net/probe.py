@@ -153,9 +153,9 @@ def _errnos(exc: BaseException) -> list[int]:
             found.append(current.errno)
         if isinstance(current, BaseExceptionGroup):
             stack.extend(current.exceptions)
-        for linked in (current.__cause__, current.__context__):
-            if linked is not None:
-                stack.append(linked)
+        # httpcore wraps the OSError as an argument (`ConnectError(exc)`), not always as a cause.
+        linked = [current.__cause__, current.__context__, *current.args]
+        stack.extend(item for item in linked if isinstance(item, BaseException))
     return found
 
 

@@ -160,12 +160,17 @@ async def presented_certificate(
 def find_ssl_error(exc: BaseException) -> ssl.SSLError | None:
     """Walk __cause__/__context__ for the real SSL error (skipping SSLWantRead noise)."""
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop(0)
+        if id(current) in seen:
+            continue
         seen.add(id(current))
         if isinstance(current, ssl.SSLError) and not isinstance(current, ssl.SSLWantReadError | ssl.SSLWantWriteError):
             return current
-        current = current.__cause__ or current.__context__
+        # httpcore wraps the cause as an argument (`ConnectError(exc)`), not always as __cause__.
+        linked = [current.__cause__, current.__context__, *current.args]
+        stack.extend(item for item in linked if isinstance(item, BaseException))
     return None
 
 

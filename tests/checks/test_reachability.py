@@ -51,3 +51,8 @@ def test_intermittent_reset_counts_samples() -> None:
 
 def test_healthy_samples_give_nothing() -> None:
     assert check_reachability(observations(exchange(), exchange("sample 2"))) == []
+
+
+def test_unclassified_error_is_could_not_check() -> None:
+    finding = check_reachability(observations(failed("other", error_detail="weird")))[0]
+    assert finding.status is Status.ERROR and "weird" in finding.summary
