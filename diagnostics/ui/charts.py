@@ -93,3 +93,38 @@ def latency_chart(series: pd.DataFrame, timeout_ms: float) -> alt.LayerChart:
         y="timeout_ms:Q", tooltip=[alt.Tooltip("timeout_ms:Q", title="timeout (ms)")]
     )
     return alt.layer(lines, rule).properties(height=260)
+
+
+def _percent(value: Any) -> float | None:
+    text = str(value or "").rstrip("%").strip()
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def coverage_chart(matrix: Sequence[Mapping[str, Any]]) -> alt.Chart:
+    """Deliveries per event type, coloured by whether the catalog knows the type, with success rate."""
+    data = pd.DataFrame(
+        [
+            {
+                "event_type": str(row.get("event_type", "")),
+                "sent": int(row.get("sent") or 0),
+                "in_catalog": str(row.get("in_catalog", "")),
+                "success_rate": _percent(row.get("success_rate")),
+            }
+            for row in matrix
+        ],
+        columns=["event_type", "sent", "in_catalog", "success_rate"],
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("event_type:N", sort="-x", title=None),
+            x=alt.X("sent:Q", title="deliveries in the log"),
+            color=alt.Color("in_catalog:N", title="in catalog"),
+            tooltip=["event_type", "sent", "in_catalog", alt.Tooltip("success_rate:Q", title="success %")],
+        )
+        .properties(height=max(120, 22 * len(data)))
+    )

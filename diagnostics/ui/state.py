@@ -13,6 +13,10 @@ from diagnostics.cases import CaseRecord, CaseStore
 from diagnostics.config import Config, load_config
 from diagnostics.demo import DemoWorkspace, load_demo
 from diagnostics.errors import InputError
+from diagnostics.findings import Outcome
+from diagnostics.logs import AttemptTable, load_attempts
+from diagnostics.pipeline.case import LogSource
+from diagnostics.pipeline.logs import analyze_attempts
 
 CASE_KEY = "case_id"
 RUN_KEY = "run_id"
@@ -31,6 +35,30 @@ def _store(url: str) -> CaseStore:
 
 def store() -> CaseStore:
     return _store(config().database_url)
+
+
+def source_key(source: LogSource) -> str:
+    """Identity of a log source for the caches: a file's path, size and mtime, or the SQL target."""
+    if source.path is not None:
+        stat = source.path.stat()
+        return f"file:{source.path}:{stat.st_size}:{stat.st_mtime_ns}:{source.endpoint or ''}"
+    return f"sql:{source.url}:{source.table}:{source.endpoint or ''}"
+
+
+@st.cache_resource(max_entries=3, show_spinner="Loading the delivery log…")
+def load_log(key: str, _source: LogSource) -> AttemptTable:
+    """Load a delivery log once per process (keyed by `source_key`); filters then query it in place."""
+    if _source.path is not None:
+        return load_attempts([str(_source.path)], source_format=_source.source_format, endpoint=_source.endpoint)
+    if not _source.url:
+        raise InputError("no delivery-log SQL source is configured ([logs] url)", field="logs.url")
+    return load_attempts([_source.url], table=_source.table, endpoint=_source.endpoint)
+
+
+@st.cache_resource(max_entries=6, show_spinner="Analyzing the delivery log…")
+def analyze_log(key: str, profile_name: str, _source: LogSource) -> Outcome:
+    """The analysis of a loaded log under a profile, computed once per (log, profile)."""
+    return analyze_attempts(load_log(key, _source), config().profile(profile_name))
 
 
 def demo() -> DemoWorkspace | None:

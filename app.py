@@ -1,0 +1,35 @@
+"""Webhook Doctor in the browser: the page router and the shared sidebar, nothing else.
+
+Start it with `python -m diagnostics demo --serve` (the demo workspace) or
+`python -m streamlit run app.py`. Every page lives in diagnostics/ui/pages/ and calls the library.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from diagnostics.ui import sidebar
+
+PAGES = "diagnostics/ui/pages"
+
+st.set_page_config(page_title="Webhook Doctor", page_icon=":material/monitor_heart:", layout="wide")
+
+navigation = st.navigation(
+    {
+        "Support": [
+            st.Page(f"{PAGES}/triage.py", title="Triage", icon=":material/medical_services:", default=True),
+            st.Page(f"{PAGES}/probe.py", title="Endpoint probe", icon=":material/network_check:"),
+            st.Page(f"{PAGES}/signature.py", title="Signature lab", icon=":material/key:"),
+            st.Page(f"{PAGES}/logs.py", title="Delivery log", icon=":material/receipt_long:"),
+        ],
+        "Product Ops": [
+            st.Page(f"{PAGES}/coverage.py", title="Coverage", icon=":material/grid_on:"),
+        ],
+        "Workspace": [
+            st.Page(f"{PAGES}/cases.py", title="Cases", icon=":material/folder_open:"),
+            st.Page(f"{PAGES}/settings.py", title="Settings", icon=":material/settings:"),
+        ],
+    }
+)
+sidebar.render()
+navigation.run()
