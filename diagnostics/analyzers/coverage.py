@@ -23,10 +23,10 @@ SOURCE = "analyzers.coverage"
 # Lifecycle stages by the action word that signals them. "Deleted" includes terminal states
 # (closed, archived, cancelled): the event a consumer needs to stop tracking the object.
 LIFECYCLE: dict[str, frozenset[str]] = {
-    "created": frozenset({"created", "create", "opened", "added", "published", "registered"}),
+    "created": frozenset({"created", "create", "opened", "added", "published", "registered", "purchased"}),
     "updated": frozenset({"updated", "update", "edited", "changed", "modified"}),
     "deleted": frozenset({"deleted", "delete", "removed", "destroyed", "closed", "archived", "cancelled",
-                          "canceled"}),
+                          "canceled", "withdrawn"}),
 }
 
 
@@ -120,7 +120,8 @@ def uncatalogued(catalog: Catalog, observed: Observed) -> Finding:
         code="event-type-uncatalogued", status=Status.FAIL, severity=Severity.HIGH,
         title=f"{len(extra)} event type{'s' if len(extra) != 1 else ''} sent but not in the catalog",
         summary=(
-            f"{len(extra)} event types ({total:,} {observed.noun}) reached customers without a catalog entry, "
+            f"{len(extra)} event type{'s' if len(extra) != 1 else ''} ({total:,} {observed.noun}) reached customers "
+            "without a catalog entry, "
             f"so there is no documented schema for them; the most frequent is {rows[0]['event_type']!r}."
         ),
         subject=str(catalog.path), evidence=evidence, samples=rows, sample_total=len(rows), source=SOURCE,
@@ -175,26 +176,33 @@ def lifecycle_stages(actions: Iterable[str]) -> set[str]:
 
 
 def resources_without_events(catalog: Catalog) -> Finding:
-    """Resources that have two lifecycle events but lack the third one most resources have."""
+    """Resources with two lifecycle stages that lack a third one their siblings have.
+
+    The siblings are the resources with at least two stages; a stage is expected when at least
+    half of them have it. Resources with a single event (`push`, `ping`) are not judged: they are
+    notifications, not mirrored objects.
+    """
     stages_by_resource = {
         resource: lifecycle_stages(action_of(et.name) for et in types)
         for resource, types in catalog.resources().items()
     }
     lifecycle_resources = {r: s for r, s in stages_by_resource.items() if s}
+    siblings = {r: s for r, s in lifecycle_resources.items() if len(s) >= 2}
     expected = {
         stage for stage in LIFECYCLE
-        if sum(1 for s in lifecycle_resources.values() if stage in s) * 2 >= len(lifecycle_resources)
+        if siblings and sum(1 for s in siblings.values() if stage in s) * 2 >= len(siblings)
     }
     rows = []
-    for resource, stages in lifecycle_resources.items():
+    for resource, stages in siblings.items():
         lacking = sorted(expected - stages, key=list(LIFECYCLE).index)
-        if len(stages) >= 2 and lacking:
+        if lacking:
             names = [et.name for et in catalog.resources()[resource]]
             rows.append({"resource": resource, "has": ", ".join(s for s in LIFECYCLE if s in stages),
                          "lacks": ", ".join(lacking), "event_types": ", ".join(names[:8])})
     evidence = [("resources in the catalog", len(stages_by_resource)),
                 ("resources with lifecycle events", len(lifecycle_resources)),
-                ("stages most resources have", ", ".join(s for s in LIFECYCLE if s in expected) or "none"),
+                ("resources with two or more stages", len(siblings)),
+                ("stages most of those have", ", ".join(s for s in LIFECYCLE if s in expected) or "none"),
                 ("resources lacking one", len(rows))]
     if not rows:
         return Finding(
@@ -206,9 +214,10 @@ def resources_without_events(catalog: Catalog) -> Finding:
     first = rows[0]
     return Finding(
         code="resource-without-events", status=Status.WARN, severity=Severity.LOW,
-        title=f"{len(rows)} resource{'s' if len(rows) != 1 else ''} lack a lifecycle event",
+        title=f"{len(rows)} resource{'s lack' if len(rows) != 1 else ' lacks'} a lifecycle event",
         summary=(
-            f"{len(rows)} resources have some lifecycle events but not all that their siblings have "
+            f"{len(rows)} resource{'s have' if len(rows) != 1 else ' has'} some lifecycle events but not all that "
+            "their siblings have "
             f"(e.g. {first['resource']!r} has {first['has']} but no {first['lacks']} event), "
             "so customers must poll to notice that change."
         ),

@@ -134,12 +134,13 @@ GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3
 """
 
-# One row per event (its first logged attempt), then an even spread of up to N events per
-# (type, version): ordering by a hash of the id samples across the window, not just its start.
+# One row per event and payload version (its first logged attempt: the same event sent to several
+# endpoints pinned to one version is one payload), then an even spread of up to N per (type,
+# version): ordering by a hash of the id samples across the window, not just its start.
 PAYLOAD_SAMPLE_SQL = """
 WITH firsts AS (
     SELECT {etype} AS event_type, payload_version, event_id, endpoint, attempted_at, payload,
-           row_number() OVER (PARTITION BY event_id ORDER BY attempted_at, attempt) AS nth
+           row_number() OVER (PARTITION BY event_id, payload_version ORDER BY attempted_at, attempt) AS nth
     FROM {table}
     WHERE payload IS NOT NULL AND trim(payload) <> ''
 ), ranked AS (

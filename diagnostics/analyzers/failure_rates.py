@@ -4,8 +4,8 @@ The rate is failed attempts over attempts (success = 2xx; no response is a failu
 with at least MIN_ATTEMPTS attempts: WARN_RATE and up warns, FAIL_RATE and up fails. An event
 type must also fail at least TYPE_CONTRAST times as often as all other event types together:
 otherwise its failures are an endpoint's problem (already reported per endpoint), not the
-type's. Each finding lists its failure groups (error kind or status, with first and last seen)
-like Hookdeck's Issues.
+type's; attempts without an event type are not judged by type. Each finding lists its
+failure groups (error kind or status, with first and last seen) like Hookdeck's Issues.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ SOURCE = "analyzers.failure_rates"
 def failing_groups(a: LogAnalysis, key: str) -> list[dict[str, Any]]:
     """Values of `key` (endpoint or event_type) at or over WARN_RATE, worst first."""
     contrast = (
-        f"AND g.failed / g.attempts >= {TYPE_CONTRAST} * (t.failed - g.failed) / greatest(t.attempts - g.attempts, 1)"
+        f"AND g.name <> '(none)' AND t.attempts > g.attempts "
+        f"AND g.failed / g.attempts >= {TYPE_CONTRAST} * (t.failed - g.failed) / (t.attempts - g.attempts)"
         if key == "event_type"
         else ""
     )

@@ -161,9 +161,10 @@ def thin_payload_finding(designs: Mapping[str, TypeDesign], *, basis: str) -> Fi
     ]
     return Finding(
         code="thin-payload", status=Status.WARN, severity=Severity.MEDIUM,
-        title=f"{len(thin)} event type{'s' if len(thin) != 1 else ''} send thin payloads",
+        title=f"{len(thin)} event type{'s send' if len(thin) != 1 else ' sends'} thin payloads",
         summary=(
-            f"{len(thin)} of {len(designs)} event types send mostly identifiers and links "
+            f"{len(thin)} of {len(designs)} event types {'send' if len(thin) != 1 else 'sends'} mostly identifiers "
+            "and links "
             f"(e.g. {rows[0]['event_type']!r}: {rows[0]['reference_share']} references, "
             f"{rows[0]['state_fields']:g} state fields), so consumers must call the API back for the object."
         ),

@@ -175,7 +175,8 @@ def check_payloads(
         code="payload-schema-violation", status=Status.FAIL, severity=Severity.HIGH,
         title=(f"{bad_total:,} payload{'s do' if bad_total != 1 else ' does'} not match the documented schema"),
         summary=(
-            f"{bad_total:,} of {checked:,} payloads across {len(per_type)} event types fail their schema; most often "
+            f"{bad_total:,} of {checked:,} payloads across {len(per_type)} "
+            f"event type{'s' if len(per_type) != 1 else ''} fail their schema; most often "
             f"{top['event_type']} field `{top['field']}` ({top['problem']}, "
             f"{top['payloads']} payload{'s' if top['payloads'] != 1 else ''}"
             + (f", since {top['first_seen'][:19]}" if top["first_seen"] else "") + ")."

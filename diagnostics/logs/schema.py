@@ -231,19 +231,26 @@ def _normalized_select(
         f"WHEN {_text(quote('event_id'))} IS NULL THEN 'event_id is empty' "
         f"WHEN {_text(quote('endpoint'))} IS NULL THEN 'endpoint is empty' "
         f"WHEN {ts_class} = 'null' THEN 'attempted_at is empty' "
-        f"WHEN {ts_class} = 'naive' THEN 'attempted_at ' || {_text(quote('attempted_at'))} || ' {AMBIGUOUS_NAIVE}' "
-        f"WHEN {ts_class} = 'slash' THEN 'attempted_at ' || {_text(quote('attempted_at'))} || ' {AMBIGUOUS_SLASH}' "
+        + (
+            ""
+            if naive_is_utc
+            else f"WHEN {ts_class} = 'naive' THEN 'attempted_at ' || {_text(quote('attempted_at'))} || "
+            f"{sql_literal(' ' + AMBIGUOUS_NAIVE)} "
+        )
+        + f"WHEN {ts_class} = 'slash' THEN 'attempted_at ' || {_text(quote('attempted_at'))} || "
+        f"{sql_literal(' ' + AMBIGUOUS_SLASH)} "
         f"WHEN {ts_class} = 'small_number' THEN 'attempted_at ' || {_text(quote('attempted_at'))} || "
-        f"' {AMBIGUOUS_NUMBER}' "
+        f"{sql_literal(' ' + AMBIGUOUS_NUMBER)} "
         f"WHEN {ts_class} = 'unrecognized' OR ({ts_value}) IS NULL THEN 'attempted_at ' || "
-        f"left({_text(quote('attempted_at'))}, 40) || ' {UNRECOGNIZED}' "
+        f"left({_text(quote('attempted_at'))}, 40) || {sql_literal(' ' + UNRECOGNIZED)} "
         f"WHEN {status_raw} IS NOT NULL AND {status} IS NULL THEN 'status_code ' || left({status_raw}, 20) || "
         "' is not a number' "
         f"WHEN {status} IS NOT NULL AND ({status} < 100 OR {status} > 599) THEN 'status_code ' || {status} || "
         "' is outside 100-599' "
         "ELSE NULL END"
     )
-    ambiguous = f"({ts_class} IN ('naive', 'slash', 'small_number'))"
+    ambiguous_kinds = "'slash', 'small_number'" + ("" if naive_is_utc else ", 'naive'")
+    ambiguous = f"({ts_class} IN ({ambiguous_kinds}))"
     select = f"""
         SELECT
             {_text(quote('event_id'))} AS event_id,
