@@ -177,7 +177,12 @@ def _parse_document(path: Path, text: str | None = None) -> Any:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
             column = mark.column + 1 if mark else None
-            raise InputError(f"invalid YAML: {exc.problem or exc}", file=str(path), line=line, column=column) from exc
+            context = ""
+            if exc.context and exc.context_mark and exc.context_mark is not mark:
+                context = f" ({exc.context} started at line {exc.context_mark.line + 1}, " \
+                          f"column {exc.context_mark.column + 1})"
+            raise InputError(f"invalid YAML: {exc.problem or exc}{context}", file=str(path), line=line,
+                             column=column) from exc
         except yaml.YAMLError as exc:
             raise InputError(f"invalid YAML: {exc}", file=str(path)) from exc
     try:

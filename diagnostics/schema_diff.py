@@ -380,6 +380,14 @@ def _never_filled(shape: Shape, path: str) -> bool:
     return not any(parent_of(p) == path for p in shape)
 
 
+def _unknown_below(shape: Shape, path: str) -> bool:
+    """True when the nearest ancestor of `path` that `shape` knows was never filled in its samples."""
+    ancestor = parent_of(path)
+    while ancestor and ancestor not in shape:
+        ancestor = parent_of(ancestor)
+    return bool(ancestor) and _never_filled(shape, ancestor)
+
+
 def _collapse(paths: set[str]) -> dict[str, int]:
     """Keep only the outermost paths, each with how many nested paths it stands for."""
     tops: dict[str, int] = {}
@@ -402,8 +410,8 @@ def diff_shapes(old: Shape, new: Shape, *, from_samples: bool = False) -> list[C
     removed = set(old) - set(new)
     added = set(new) - set(old)
     if from_samples:  # below a value only ever seen null or empty on the other side, nothing is known
-        removed = {p for p in removed if not _never_filled(new, parent_of(p))}
-        added = {p for p in added if not _never_filled(old, parent_of(p))}
+        removed = {p for p in removed if not _unknown_below(new, p)}
+        added = {p for p in added if not _unknown_below(old, p)}
     removed_tops = _collapse(removed)
     added_tops = _collapse(added)
     for r in sorted(removed_tops):

@@ -181,6 +181,13 @@ def _from_document(path: Path, raw: str) -> list[Subscription]:
     return out
 
 
+def _require_columns(available: set[str], mapping: Mapping[str, str]) -> None:
+    for canon in ("endpoint", "event_type"):
+        if mapping.get(canon, canon) not in available:
+            raise InputError(f"the subscriptions source lacks a column for {canon!r} "
+                             f"(found: {', '.join(sorted(available))})", field=canon)
+
+
 def _from_database(
     url: str, *, table: str | None, query: str | None, mapping: Mapping[str, str] | None
 ) -> list[Subscription]:
@@ -198,22 +205,21 @@ def _from_database(
         raise InputError(f"cannot use database URL: {exc}", field="subscriptions") from exc
     try:
         with engine.connect() as conn:
-            if query:
-                source = sa.text(query).columns().subquery("subscriptions_query")
-                available = {c.name for c in source.columns}
+            if query:  # the user's SELECT runs as given; its columns are mapped here
+                result = conn.execute(sa.text(query))
+                available = set(result.keys())
+                _require_columns(available, mapping)
+                rows = [
+                    {canon: row.get(mapping.get(canon, canon)) for canon in COLUMNS}
+                    for row in result.mappings().all()
+                ]
             else:
                 schema, _, name = (table or DEFAULT_TABLE).rpartition(".")
                 source = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
                 available = {c.name for c in source.columns}
-            columns = []
-            for canon in COLUMNS:
-                src = mapping.get(canon, canon)
-                if src in available:
-                    columns.append(source.c[src].label(canon))
-                elif canon != "payload_version":
-                    raise InputError(f"the subscriptions source lacks a column for {canon!r} "
-                                     f"(found: {', '.join(sorted(available))})", field=canon)
-            result = conn.execute(sa.select(*columns)).mappings().all()
+                _require_columns(available, mapping)
+                columns = [source.c[mapping.get(c, c)].label(c) for c in COLUMNS if mapping.get(c, c) in available]
+                rows = [dict(row) for row in conn.execute(sa.select(*columns)).mappings().all()]
     except sa.exc.NoSuchTableError as exc:
         raise InputError(f"table {exc} not found in the subscriptions database", field="table") from exc
     except sa.exc.SQLAlchemyError as exc:
@@ -222,7 +228,7 @@ def _from_database(
     finally:
         engine.dispose()
     out = []
-    for row in result:
+    for row in rows:
         endpoint = str(row["endpoint"] or "").strip()
         for t in _split_types(row["event_type"] or ""):
             if endpoint:
