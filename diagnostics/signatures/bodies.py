@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import unquote_plus
 
 BOM = b"\xef\xbb\xbf"
 WHITESPACE = "whitespace"
@@ -27,6 +27,10 @@ WRAPPED = "wrapped"
 RESERIALIZED = "reserialized"
 _B64_BODY = re.compile(rb"^[A-Za-z0-9+/\r\n]+={0,2}\s*$")
 _LOWER_ESCAPE = re.compile(rb"\\u([0-9a-f]{4})")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_FORM_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_FORM_TABLE = [bytes([b]) if b in _FORM_SAFE else b"+" if b == 0x20 else b"%%%02X" % b for b in range(256)]
+_INDENT = re.compile(rb"(?m)^((?:  )+)")
 _MOJIBAKE = re.compile("[ÃÂâ][\u0080-\u00bf\u2018-\u203a\u0152-\u0178]")
 
 
@@ -118,7 +122,7 @@ def _wrappings(body: bytes) -> Iterator[BodyVariant]:
             yield BodyVariant(
                 WRAPPED,
                 "form-encoded as payload=<JSON> (the sender posted application/x-www-form-urlencoded)",
-                b"payload=" + quote_plus(text).encode(),
+                b"payload=" + _form_encode(body),
             )
     if body[:2] == b"\x1f\x8b":
         inflated = _gunzip(body)
@@ -126,11 +130,34 @@ def _wrappings(body: bytes) -> Iterator[BodyVariant]:
             yield BodyVariant(WRAPPED, "gunzipped (the body arrived gzip-compressed)", inflated)
 
 
+def _form_encode(body: bytes) -> bytes:
+    """urllib.parse.quote_plus for bytes, table-driven (several times faster on megabyte bodies)."""
+    return b"".join(map(_FORM_TABLE.__getitem__, body))
+
+
 def _gunzip(body: bytes) -> bytes | None:
     try:
         return gzip.decompress(body)
     except (OSError, EOFError, zlib.error):
         return None
+
+
+def _ascii_escaped(text: bytes) -> bytes:
+    """JSON text with every non-ASCII character written as \\uXXXX (what ensure_ascii=True does).
+
+    Non-ASCII can only occur inside JSON strings, so escaping it across the whole text is exact.
+    """
+    if text.isascii():
+        return text
+    return _NON_ASCII.sub(_escape_char, text.decode("utf-8")).encode("ascii")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def _dumps(value: Any, **options: Any) -> bytes:
@@ -154,15 +181,16 @@ def _serializations(body: bytes) -> Iterator[BodyVariant]:
         RESERIALIZED, "compact JSON with non-ASCII escaped as \\uXXXX", _dumps(value, separators=(",", ":"))
     )
     yield BodyVariant(RESERIALIZED, "json.dumps default with non-ASCII escaped as \\uXXXX", _dumps(value))
-    for indent in (2, 4):
-        for ascii_only in (False, True):
-            pretty = _dumps(value, indent=indent, ensure_ascii=ascii_only)
-            escaped = " and non-ASCII escaped as \\uXXXX" if ascii_only else ""
-            yield BodyVariant(RESERIALIZED, f"pretty-printed with {indent}-space indentation{escaped}", pretty)
+    # Indentation uses json's pure-Python encoder: encode once, derive 4-space and \u-escaped forms.
+    pretty2 = _dumps(value, indent=2, ensure_ascii=False)
+    pretty4 = _INDENT.sub(lambda m: m.group(1) * 2, pretty2)
+    for indent, pretty in ((2, pretty2), (4, pretty4)):
+        for escaped, text in (("", pretty), (" and non-ASCII escaped as \\uXXXX", _ascii_escaped(pretty))):
+            yield BodyVariant(RESERIALIZED, f"pretty-printed with {indent}-space indentation{escaped}", text)
             yield BodyVariant(
                 RESERIALIZED,
                 f"pretty-printed with {indent}-space indentation{escaped} and a final newline",
-                pretty + b"\n",
+                text + b"\n",
             )
     yield BodyVariant(
         RESERIALIZED,
