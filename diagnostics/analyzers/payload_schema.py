@@ -66,7 +66,8 @@ def describe_error(error: ValidationError) -> tuple[str, str, str]:
     rule = str(error.validator)
     if rule == "required" and isinstance(error.instance, dict):
         missing = [p for p in error.validator_value if p not in error.instance]
-        name = missing[0] if missing else "?"
+        # jsonschema reports each missing property as its own error, named in the message.
+        name = next((p for p in missing if error.message.startswith(repr(p))), missing[0] if missing else "?")
         return (f"{base}.{name}" if base else name), "missing required field", error.message
     if rule == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set((error.schema or {}).get("properties", {}))
