@@ -16,7 +16,8 @@ on 127.0.0.1 only, so the SSRF guard refuses it unless the address is on the all
 
 With TLS (`start_sandbox(tls=True)` or `sandbox --tls`), a local test CA (trustme) signs the
 certificates; besides the good HTTPS listener there is one listener per broken certificate:
-expired, expiring-soon (5 days), wrong-host, self-signed and missing-intermediate.
+expired, expiring-soon (5 days), wrong-host, self-signed, missing-intermediate and old-tls
+(TLS 1.0/1.1 only).
 
 DEMO_SECRET is a fixed, documented demo value: the sandbox is a demo and test tool, never a
 real receiver.
@@ -33,6 +34,7 @@ import struct
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,7 +48,7 @@ DEMO_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 (documented
 HUGE_BODY_BYTES = 1024**3
 MAX_REQUEST_BODY = 1024 * 1024
 TIMESTAMP_TOLERANCE_S = 300.0
-TLS_VARIANTS = ("expired", "expiring-soon", "wrong-host", "self-signed", "missing-intermediate")
+TLS_VARIANTS = ("expired", "expiring-soon", "wrong-host", "self-signed", "missing-intermediate", "old-tls")
 
 
 @dataclass
@@ -353,7 +355,20 @@ def make_certificates(hostnames: tuple[str, ...] = ("127.0.0.1", "localhost")) -
     contexts["missing-intermediate"] = server_context(
         lambda ctx: _load_pair(ctx, leaf.cert_chain_pems[0].bytes(), leaf.private_key_pem.bytes())
     )
+    contexts["old-tls"] = _old_tls_context(ca, hostnames)
     return SandboxCertificates(ca=ca, contexts=contexts)
+
+
+def _old_tls_context(ca: trustme.CA, hostnames: tuple[str, ...]) -> ssl.SSLContext:
+    """A server that only speaks TLS 1.0/1.1, as old appliances do (deprecated on purpose)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
+    ca.issue_cert(*hostnames).configure_cert(context)
+    return context
 
 
 def _load_pair(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes) -> None:

@@ -93,7 +93,7 @@ def test_accept_all_accepts_anything(sandbox: SandboxHandle) -> None:
 
 def test_tls_variants_listen_separately(sandbox: SandboxHandle) -> None:
     assert set(sandbox.tls_variants) == {"expired", "expiring-soon", "wrong-host", "self-signed",
-                                         "missing-intermediate"}
+                                         "missing-intermediate", "old-tls"}
     good = send(sandbox, sandbox.url("healthy", tls=True))
     assert good.status_code == 200
     soon = send(sandbox, sandbox.url("healthy", variant="expiring-soon"))

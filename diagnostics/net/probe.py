@@ -35,6 +35,9 @@ from diagnostics.net.tls import TlsDiagnosis, TlsSession, diagnose_tls_error, pr
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 SNIPPET_CHARS = 2000
 USER_AGENT = "WebhookDoctor/0.1 (endpoint probe)"
+OLD_TLS_VERSIONS = {"SSLv3", "TLSv1", "TLSv1.1"}
+# Failures a server limited to old TLS versions shows; the diagnostic handshake tells which.
+HANDSHAKE_KINDS = {"closed_during_handshake", "old_protocol", "no_common_cipher", "other"}
 
 # Canonical error kinds (the delivery-log table's `error` vocabulary, refined).
 ERROR_KINDS = (
@@ -322,9 +325,13 @@ async def _attach_presented_certificate(result: Exchange, url: httpx.URL, deadli
     )
     if presented is not None:
         diagnosis = result.tls_error
+        kind, message = diagnosis.kind, diagnosis.message
+        if presented.version in OLD_TLS_VERSIONS and kind in HANDSHAKE_KINDS:
+            kind = "old_protocol"
+            message = f"the server only offers {presented.version}, which senders no longer accept"
         result.tls_error = TlsDiagnosis(
-            kind=diagnosis.kind,
-            message=diagnosis.message,
+            kind=kind,
+            message=message,
             verify_code=diagnosis.verify_code,
             reason=diagnosis.reason,
             presented=presented,

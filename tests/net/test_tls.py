@@ -58,6 +58,12 @@ def test_broken_certificates_are_diagnosed(sandbox: SandboxHandle, variant: str,
         assert len(presented.chain_sent) == 1
 
 
+def test_old_tls_only_server_is_named(sandbox: SandboxHandle) -> None:
+    seen = send(sandbox.url("healthy", variant="old-tls"), sandbox.client_ssl_context())
+    assert seen.error == "tls" and seen.tls_error is not None
+    assert seen.tls_error.kind == "old_protocol" and "TLSv1" in seen.tls_error.message
+
+
 def test_plain_http_port_on_https_url(sandbox: SandboxHandle) -> None:
     seen = send(sandbox.url("healthy").replace("http://", "https://"), sandbox.client_ssl_context())
     assert seen.error == "tls" and seen.tls_error is not None and seen.tls_error.kind == "not_tls"

@@ -58,6 +58,7 @@ def codes(outcome: Outcome) -> dict[str, Status]:
         (("self-signed", "healthy"), {"tls-untrusted-certificate": Status.FAIL}),
         (("missing-intermediate", "healthy"), {"tls-untrusted-certificate": Status.FAIL}),
         (("http-as-https", "healthy"), {"tls-protocol-error": Status.FAIL}),
+        (("old-tls", "healthy"), {"tls-protocol-error": Status.FAIL}),
     ],
 )
 def test_each_finding_from_a_real_server(
