@@ -78,7 +78,7 @@ def _redeliver(attempts: AttemptTable) -> None:
     with st.form("logs-redeliver"):
         event_id = st.text_input("Event id to replay (empty: send a test event)", key="logs-replay-event")
         url = st.text_input("Send to", value=case.endpoint_url, key="logs-replay-url")
-        submitted = st.form_submit_button("Redeliver through the guard")
+        submitted = st.form_submit_button("Redeliver through the guard", key="logs-redeliver-send")
     if not submitted:
         return
     payload = None

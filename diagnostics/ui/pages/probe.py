@@ -48,7 +48,7 @@ def main() -> None:
         samples = middle.number_input("Samples", min_value=1, max_value=10, value=3, key="probe-samples")
         secret_input = right.text_input("Signing secret (optional, never stored)", type="password",
                                         key="probe-secret")
-        submitted = st.form_submit_button("Probe", type="primary")
+        submitted = st.form_submit_button("Probe", type="primary", key="probe-run")
     if submitted:
         try:
             st.session_state[RESULT_KEY] = _probe(url, profile_name, int(samples), secret_input or state.secret())

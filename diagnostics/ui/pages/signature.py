@@ -55,7 +55,7 @@ def _generator() -> None:
         secret = st.text_input("Secret (never stored)", type="password", key="sign-secret")
         body = st.text_area("Body", value=EXAMPLE_BODY, key="sign-body")
         url = st.text_input("URL (only for schemes that sign the URL)", key="sign-url")
-        submitted = st.form_submit_button("Sign")
+        submitted = st.form_submit_button("Sign", key="sign-run")
     if submitted:
         try:
             options = config.get("signature", "hmac") if scheme == "hmac" else None
@@ -82,7 +82,7 @@ def main() -> None:
         left, right = st.columns(2)
         scheme = left.selectbox("Scheme", ["auto", *scheme_names()], key="sig-scheme")
         url = right.text_input("URL the sender called (for URL-signing schemes)", key="sig-url")
-        submitted = st.form_submit_button("Check the signature", type="primary")
+        submitted = st.form_submit_button("Check the signature", type="primary", key="sig-run")
     if submitted:
         secrets = [s for s in (secret or state.secret(), previous) if s]
         try:

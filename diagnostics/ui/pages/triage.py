@@ -129,7 +129,7 @@ def main() -> None:
         upload = st.file_uploader("Delivery-log file (CSV, JSON Lines, Parquet, or a platform export)",
                                   key="triage-upload")
         log_endpoint = st.text_input("Only this endpoint in the log (optional)", key="triage-log-endpoint")
-        submitted = st.form_submit_button("Run every check", type="primary")
+        submitted = st.form_submit_button("Run every check", type="primary", key="triage-run")
 
     if submitted:
         try:

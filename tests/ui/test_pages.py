@@ -1,0 +1,228 @@
+"""Each page's main flows through Streamlit's AppTest: inputs in, findings and downloads out,
+bad input shown as a message (never an exception), secrets never stored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from diagnostics.cases import CaseStore
+from diagnostics.config import load_config
+from diagnostics.demo import EXAMPLE_TICKET, ROTATED_OUT_SECRET, DemoWorkspace
+from diagnostics.sandbox import DEMO_SECRET, SandboxHandle
+from diagnostics.signatures import sign_headers
+from tests.ui.conftest import APP, open_page
+
+PAGES = ("triage", "probe", "signature", "logs", "coverage", "cases", "settings")
+
+
+def _labels(app: AppTest) -> str:
+    """Every expander label on the page (findings are expanders), as one text."""
+    return "\n".join(e.label for e in app.expander)
+
+
+def _errors(app: AppTest) -> list[str]:
+    """Error messages as a person reads them (Markdown escapes removed)."""
+    return [e.value.replace("\\", "") for e in app.error]
+
+
+def _store() -> CaseStore:
+    return CaseStore(load_config().database_url)
+
+
+def _captured_request(secret: str) -> str:
+    body = '{"id":"evt_ui_1","type":"invoice.paid"}'
+    headers = sign_headers("standard-webhooks", secret, body.encode(), msg_id="msg_ui_1")
+    return "\n".join(f"{k}: {v}" for k, v in headers.items()) + "\n\n" + body
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(app: AppTest, page: str) -> None:
+    open_page(app, page)
+    assert not app.exception
+    assert app.title and app.title[0].value
+
+
+def test_triage_runs_every_check_and_offers_reply_and_downloads(app: AppTest, ui_sandbox: SandboxHandle) -> None:
+    # Given a ticket with an endpoint, the secret, a captured request signed with an old secret, the demo log
+    app.text_input(key="triage-ticket").input("ZD-UI-1")
+    app.text_input(key="triage-customer").input("UI Customer")
+    app.text_input(key="triage-url").input(ui_sandbox.url("/accept-all"))
+    app.text_input(key="triage-secret").input(DEMO_SECRET)
+    app.text_area(key="triage-captured").input(_captured_request(ROTATED_OUT_SECRET))
+    app.radio(key="triage-log-choice").set_value("Demo delivery log")
+    app.text_input(key="triage-log-endpoint").input("ep_outage")
+    # When the agent presses the one button
+    app.button(key="triage-run").click().run()
+    # Then findings from all three parts are on the page, with the reply and three downloads
+    assert not app.exception and not app.error
+    labels = _labels(app)
+    assert "signature-not-enforced" in labels  # probe
+    assert "signature-no-match" in labels  # signature lab
+    assert "outage-window" in labels  # delivery log
+    assert any("Hi," in c.value for c in app.code)  # the Markdown reply, ready to copy
+    downloads = [e for e in app.get("download_button")]
+    assert len(downloads) == 3
+    # And the run is stored without the secret
+    case = next(c for c in _store().find_cases("ZD-UI-1"))
+    run = _store().list_runs(case.id)[0]
+    assert run.kinds == ("probe", "signature", "logs")
+    assert all(DEMO_SECRET not in text for text in run.reports.values())
+
+
+def test_triage_with_nothing_to_check_shows_a_message(app: AppTest) -> None:
+    app.text_input(key="triage-ticket").input("ZD-UI-EMPTY")
+    app.button(key="triage-run").click().run()
+    assert not app.exception
+    assert any("nothing to check" in text for text in _errors(app))
+    assert _store().find_cases("ZD-UI-EMPTY") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("wrong.txt", b"this is not a delivery log at all\x00\x01", "wrong.txt"),
+        ("columns.csv", b"name,age\nbob,4\n", "columns.csv"),
+    ],
+)
+def test_bad_uploads_show_a_message_and_leave_the_case_intact(
+    app: AppTest, ui_sandbox: SandboxHandle, name: str, content: bytes, message: str
+) -> None:
+    # Given an existing case reopened from the Cases page
+    store = _store()
+    example = next(c for c in store.find_cases(EXAMPLE_TICKET))
+    runs_before = len(store.list_runs(example.id))
+    open_page(app, "cases")
+    app.selectbox(key="cases-pick").set_value(example.id).run()
+    app.button(key="cases-reopen").click().run()
+    # When a bad delivery-log file is uploaded on Triage and the run is attempted
+    open_page(app, "triage")
+    app.radio(key="triage-log-choice").set_value("Upload a file")
+    app.file_uploader(key="triage-upload").upload(name, content, "text/csv")
+    app.button(key="triage-run").click().run()
+    # Then a clear message names the problem, nothing ran, the case is unchanged
+    assert not app.exception
+    assert any(message in text for text in _errors(app)), _errors(app)
+    after = store.get_case(example.id)
+    assert len(store.list_runs(example.id)) == runs_before
+    assert (after.endpoint_url, after.log_source) == (example.endpoint_url, example.log_source)
+
+
+def test_probe_page_draws_phase_timings_against_the_timeout(app: AppTest, ui_sandbox: SandboxHandle) -> None:
+    open_page(app, "probe")
+    app.text_input(key="probe-url").input(ui_sandbox.url("/slow/50"))
+    app.number_input(key="probe-samples").set_value(2)
+    app.button(key="probe-run").click().run()
+    assert not app.exception and not app.error
+    assert len(app.get("vega_lite_chart")) == 1
+    assert "endpoint-healthy" in _labels(app) or "url-not-https" in _labels(app)
+
+
+def test_probe_of_a_private_address_without_allowlist_is_refused_as_a_finding(app: AppTest) -> None:
+    open_page(app, "probe")
+    app.text_input(key="probe-url").input("http://169.254.169.254/latest/meta-data/")
+    app.button(key="probe-run").click().run()
+    assert not app.exception
+    assert "(non-public-address)" in _labels(app)
+
+
+def test_signature_lab_names_the_cause_and_signs_an_example(app: AppTest) -> None:
+    open_page(app, "signature")
+    app.text_area(key="sig-request").input(_captured_request(ROTATED_OUT_SECRET))
+    app.text_input(key="sig-secret").input(DEMO_SECRET)
+    app.text_input(key="sig-previous").input(ROTATED_OUT_SECRET)
+    app.button(key="sig-run").click().run()
+    assert not app.exception and not app.error
+    verdicts = {m.label: m.value for m in app.metric}
+    assert verdicts["Scheme"] == "standard-webhooks"
+    assert "signature-" in _labels(app)
+    # The generator signs a body for the customer
+    app.text_input(key="sign-secret").input(DEMO_SECRET)
+    app.button(key="sign-run").click().run()
+    assert not app.exception
+    generated = [c.value for c in app.code if c.language == "json"]
+    assert generated and "webhook-signature" in json.loads(generated[-1])
+
+
+def test_signature_lab_bad_request_is_a_message(app: AppTest) -> None:
+    open_page(app, "signature")
+    app.text_area(key="sig-request").input("no headers here")
+    app.text_input(key="sig-secret").input(DEMO_SECRET)
+    app.button(key="sig-run").click().run()
+    assert not app.exception
+    assert any("Name: value" in text for text in _errors(app))
+
+
+def test_delivery_log_filters_charts_and_redelivers(app: AppTest, demo_workspace: DemoWorkspace) -> None:
+    # Given the example case open (its endpoint is the sandbox) and the whole demo log
+    store = _store()
+    example = next(c for c in store.find_cases(EXAMPLE_TICKET))
+    open_page(app, "cases")
+    app.selectbox(key="cases-pick").set_value(example.id).run()
+    app.button(key="cases-reopen").click().run()
+    assert app.session_state["case_id"] == example.id, [t.value for t in app.title]
+    open_page(app, "logs")
+    assert app.session_state["case_id"] == example.id
+    app.selectbox(key="logs-choice").set_value("Demo delivery log (all endpoints)").run()
+    assert not app.exception
+    everything = _match_count(app)
+    # When the agent filters to one endpoint and failures only
+    app.multiselect(key="logs-endpoints").set_value(["ep_outage"]).run()
+    app.multiselect(key="logs-outcomes").set_value(["no response", "http error"]).run()
+    narrowed = _match_count(app)
+    assert 0 < narrowed < everything
+    assert len(app.get("vega_lite_chart")) == 2
+    assert "outage-window" in _labels(app)
+    # And redelivers a test event to the case's endpoint: the answer is recorded in the case
+    app.session_state["secret"] = DEMO_SECRET  # as if given on Triage: held in this session only
+    app.button(key="logs-redeliver-send").click().run()
+    assert not app.exception and app.success, _errors(app)
+    assert store.list_redeliveries(example.id)[0].status_code == 200
+
+
+def _match_count(app: AppTest) -> int:
+    header = next(h.value for h in app.subheader if h.value.startswith("Attempts ("))
+    return int(header.split("(")[1].split()[0].replace(",", ""))
+
+
+def test_coverage_page_shows_matrix_findings_and_downloads(app: AppTest, demo_workspace: DemoWorkspace) -> None:
+    open_page(app, "coverage")
+    assert not app.exception
+    if demo_workspace.catalog_path is None:
+        assert app.info  # no demo catalog shipped: the page asks for one
+        return
+    assert app.dataframe and len(app.get("download_button")) == 3
+    assert "event-type" in _labels(app) or "payload" in _labels(app)
+
+
+def test_cases_page_searches_reruns_and_compares(app: AppTest) -> None:
+    open_page(app, "cases")
+    app.text_input(key="cases-search").input("demo-1001").run()
+    options = app.selectbox(key="cases-pick").options
+    assert len(options) == 1 and EXAMPLE_TICKET in options[0]
+    runs_before = len(_store().list_runs(app.selectbox(key="cases-pick").value))
+    app.button(key="cases-rerun").click().run()
+    assert not app.exception and not app.error
+    assert len(_store().list_runs(app.selectbox(key="cases-pick").value)) == runs_before + 1
+    labels = [m.label for m in app.metric]
+    assert labels[-3:] == ["Fixed", "New", "Still open"]
+
+
+def test_settings_shows_sources_and_hides_passwords(demo_workspace: DemoWorkspace, monkeypatch) -> None:
+    import streamlit as st
+
+    monkeypatch.setenv("DIAGNOSTICS_LOG_DB_URL", "postgresql://support:hunter2-db-password@db.internal/logs")
+    st.cache_resource.clear()
+    try:
+        app = AppTest.from_file(APP, default_timeout=60).run()
+        open_page(app, "settings")
+        assert not app.exception
+        shown = "\n".join(df.value.to_csv() for df in app.dataframe)
+        assert "hunter2-db-password" not in shown and "environment (DIAGNOSTICS_LOG_DB_URL)" in shown
+        assert "db.internal" in shown
+    finally:
+        monkeypatch.delenv("DIAGNOSTICS_LOG_DB_URL")
+        st.cache_resource.clear()
