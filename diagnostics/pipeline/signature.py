@@ -152,6 +152,7 @@ def _metrics(
         "verdict": "valid" if hit and hit.exact else "variant" if hit else "no-match",
         "variants_tried": result.tried,
         "search_ms": round(result.elapsed_ms, 2),
+        "pair_search": "skipped: body too large for key x body pairs" if result.pairs_skipped else "done",
     }
     if hit is not None:
         metrics.update(

@@ -29,7 +29,7 @@ _B64_BODY = re.compile(rb"^[A-Za-z0-9+/\r\n]+={0,2}\s*$")
 _LOWER_ESCAPE = re.compile(rb"\\u([0-9a-f]{4})")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _FORM_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
-_FORM_TABLE = [bytes([b]) if b in _FORM_SAFE else b"+" if b == 0x20 else b"%%%02X" % b for b in range(256)]
+_FORM_TABLE = {b: "+" if b == 0x20 else f"%{b:02X}" for b in range(256) if b not in _FORM_SAFE}
 _INDENT = re.compile(rb"(?m)^((?:  )+)")
 _MOJIBAKE = re.compile("[ÃÂâ][\u0080-\u00bf\u2018-\u203a\u0152-\u0178]")
 
@@ -131,8 +131,8 @@ def _wrappings(body: bytes) -> Iterator[BodyVariant]:
 
 
 def _form_encode(body: bytes) -> bytes:
-    """urllib.parse.quote_plus for bytes, table-driven (several times faster on megabyte bodies)."""
-    return b"".join(map(_FORM_TABLE.__getitem__, body))
+    """urllib.parse.quote_plus for bytes via str.translate (C speed on megabyte bodies)."""
+    return body.decode("latin-1").translate(_FORM_TABLE).encode("ascii")
 
 
 def _gunzip(body: bytes) -> bytes | None:
