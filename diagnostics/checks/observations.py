@@ -53,5 +53,7 @@ def share(count: int, total: int) -> str:
     """'all 3 samples' or '1 of 3 samples'."""
     if total == 1:
         return "the one sample" if count == 1 else "no sample"
+    if total == 2 and count == 2:
+        return "both samples"
     noun = "samples"
     return f"all {total} {noun}" if count == total else f"{count} of {total} {noun}"

@@ -19,12 +19,12 @@ def check_redirects(observations: ProbeObservations, profile: SenderProfile) -> 
         return []
     first = redirected[0]
     location = first.header("location") or "(no Location header)"
-    hops: list[str] = [f"{first.status_code} {observations.url} -> {location}"]
+    hops: list[str] = [f"{first.status_code} {observations.url} → {location}"]
     final_url: str | None = None
     stopped = ""
     for hop in observations.redirect_chain:
         if _is_redirect(hop.status_code):
-            hops.append(f"{hop.status_code} {hop.url} -> {hop.header('location') or '(none)'}")
+            hops.append(f"{hop.status_code} {hop.url} → {hop.header('location') or '(none)'}")
         elif hop.status_code is not None:
             hops.append(f"{hop.status_code} {hop.url}")
             final_url = hop.url if 200 <= hop.status_code <= 299 else None
