@@ -1,4 +1,4 @@
-"""Shared helpers: real GitHub payloads as bodies, and a one-call way to debug a request."""
+"""Shared helpers: real GitHub payloads (from the shared data folder) as request bodies."""
 
 from __future__ import annotations
 

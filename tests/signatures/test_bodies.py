@@ -22,7 +22,6 @@ def test_every_reserialization_of_a_real_payload_is_reversed() -> None:
         json.dumps(value).encode(),
         json.dumps(value, indent=2).encode(),
         json.dumps(value, indent=4, ensure_ascii=False).encode(),
-        json.dumps(value, sort_keys=True).encode(),
     ):
         assert candidates(broken).get(original) == "reserialized"
 
