@@ -1,0 +1,79 @@
+"""Shared inputs for analyzer tests: one generated log with planted truth, and tiny hand-made logs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from diagnostics.analyzers.base import LogAnalysis, prepare
+from diagnostics.config import DEFAULTS
+from diagnostics.findings import Finding, Status
+from diagnostics.logs import load_attempts
+from diagnostics.logs.generate import GeneratedLog, generate_log
+from diagnostics.logs.schema import connect, finalize
+from diagnostics.logs.staging import stage_records
+from diagnostics.profiles import BUILTIN_PROFILES, SenderProfile, ours_from_config
+
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+@dataclass
+class Planted:
+    log: GeneratedLog
+    analysis: LogAnalysis
+
+
+def ours() -> SenderProfile:
+    """Our sender as configured in the repository's diagnostics.toml defaults plus its schedule."""
+    sender = dict(DEFAULTS["sender"])
+    sender.update(retry_schedule_seconds=[5, 300, 1800, 7200, 18000, 36000, 36000],
+                  disable={"kind": "failing_for", "hours": 120, "description": "disabled after 5 days"})
+    return ours_from_config(sender, DEFAULTS["signature"])
+
+
+@pytest.fixture(scope="session")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
+    log = generate_log(seed=7, attempts=40_000)
+    path = log.write(Path(tmp_path_factory.mktemp("planted")) / "log.parquet")
+    return Planted(log=log, analysis=prepare(load_attempts([str(path)]), ours()))
+
+
+def problems(findings: Sequence[Finding]) -> list[Finding]:
+    return [f for f in findings if f.status not in (Status.PASS, Status.NOT_APPLICABLE)]
+
+
+Row = tuple[str, str, float, int | None]  # (endpoint, event_id, minutes after T0, status)
+
+
+@pytest.fixture
+def tiny() -> Callable[..., LogAnalysis]:
+    """Build a prepared analysis from short rows: (endpoint, event_id, minute, status[, extra])."""
+
+    def build(rows: Sequence[tuple[Any, ...]], profile: SenderProfile | None = None) -> LogAnalysis:
+        conn = connect()
+        records = []
+        for line, row in enumerate(rows, start=2):
+            endpoint, event_id, minute, status, *extra = row
+            record = {
+                "endpoint": endpoint,
+                "event_id": event_id,
+                "event_type": "invoice.paid",
+                "url": f"https://{endpoint}.example.com/in",
+                "attempted_at": (T0 + timedelta(minutes=minute)).isoformat(),
+                "status_code": status,
+                "duration_ms": 100,
+            }
+            record.update(extra[0] if extra else {})
+            records.append((line, record))
+        attempts = finalize(conn, [stage_records(conn, records, "tiny.csv")])
+        return prepare(attempts, profile or ours())
+
+    return build
+
+
+PROFILES = BUILTIN_PROFILES
