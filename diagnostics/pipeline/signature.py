@@ -61,6 +61,7 @@ def debug_signature(
     bag = headers if isinstance(headers, Headers) else Headers(headers)
     chosen, detection_reason, also_present = _choose(scheme, bag, options)
     presented = chosen.read(bag, body, url)
+    signed_at = parse_timestamp(presented.timestamp, chosen.timestamp_unit) if presented.timestamp else None
     result = search(chosen, presented, body, secret_list, url=url, headers=bag)
     subject = f"{chosen.label} signature on a {len(body):,}-byte body"
     ctx = CheckContext(scheme=chosen, presented=presented, body=body, secrets=secret_list, subject=subject)
@@ -69,7 +70,7 @@ def debug_signature(
     judgment: TimeJudgment | None = None
     if result.hit is not None:
         findings.extend(hit_findings(ctx, result.hit))
-        judgment = _judge_time(chosen, presented, result.hit.signed_body, bag, now, tolerance_s)
+        judgment = _judge_time(chosen, presented, signed_at, bag, now, tolerance_s)
         if judgment is not None:
             stale = timestamp_finding(ctx, judgment, presented.timestamp or "")
             if stale is not None:
@@ -103,20 +104,18 @@ def _choose(name: str, headers: Headers, options: Mapping[str, Any] | None) -> t
 def _judge_time(
     scheme: Scheme,
     presented: Presented,
-    signed_body: bytes,
+    signed_at: float | None,
     headers: Headers,
     now: float | None,
     tolerance_s: float | None,
 ) -> TimeJudgment | None:
     """Judge the signed timestamp, when the scheme signs one and has (or was given) a window."""
-    raw = presented.timestamp
     window = tolerance_s if tolerance_s is not None else scheme.tolerance_s
-    if raw is None or window is None:
+    if signed_at is None or presented.timestamp is None or window is None:
         return None
-    seconds = parse_timestamp(raw, scheme.timestamp_unit)
     return judge(
-        seconds,
-        raw,
+        signed_at,
+        presented.timestamp,
         time.time() if now is None else float(now),
         float(window),
         scheme.window,

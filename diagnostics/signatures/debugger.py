@@ -34,6 +34,7 @@ ALGORITHM = "algorithm"
 TEMPLATE = "template"
 URL = "url"
 BODY = "body"
+MIN_SIGNATURE_BYTES = 16  # shorter readings are not a digest or a signature
 PAIR_BUDGET_BYTES = 384 * 1024 * 1024  # bytes hashed by the two-axis pass at most (keeps 5 MB under 3 s)
 
 
@@ -120,12 +121,14 @@ def search(
 ) -> SearchResult:
     """Exact verification, then the variant search; the first (smallest) match wins."""
     started = time.perf_counter()
-    if not any(digests.decodings(e.text) for e in presented.entries):
+    if not any(len(raw) >= MIN_SIGNATURE_BYTES for e in presented.entries for _, raw in digests.decodings(e.text)):
         raise InputError(
             f"the {presented.header} value is neither hex nor base64, so it holds no signature to check",
             field=presented.header,
         )
     engine = _engine(scheme, presented, secrets, url)
+    if isinstance(engine, _AsymmetricEngine) and not engine.usable_keys():
+        raise InputError(f"none of the keys given is usable: {scheme.key_hint} is expected", field="--secret")
     result = SearchResult(hit=None, body_signals=body_signals(body))
     if isinstance(scheme, Twilio) and url is not None:
         result.body_hash_ok = scheme.body_hash_ok(url, body)
@@ -311,9 +314,6 @@ class _HmacEngine(_Engine):
         super().__init__(scheme, presented, secrets)
         self.targets = _Targets(presented, scheme.encoding)
 
-    def key_label(self) -> str:
-        return keys.DERIVATIONS.get(self.scheme.derivation, ("", "the secret as configured"))[1]
-
     def canonical_key(self, secret: str) -> bytes | None:
         try:
             return self.scheme.key(secret)
@@ -349,6 +349,9 @@ class _AsymmetricEngine(_Engine):
             return self.scheme.public_key(secret)
         except InputError:
             return None
+
+    def usable_keys(self) -> list[Any]:
+        return [key for key in (self.canonical_key(s) for s in self.secrets) if key is not None]
 
     def test(self, key: Any, content: bytes, algorithm: str) -> _Target | None:
         for signature, target in self.candidates:

@@ -67,6 +67,14 @@ class GenericHmac(HmacScheme):
             f"(secret as {self.secret_encoding}, {self.template}))"
         )
 
+    @property
+    def key_hint(self) -> str:  # type: ignore[override]
+        return {
+            "utf8": "the secret string as UTF-8 bytes",
+            "base64": "the secret base64-decoded",
+            "hex": "the secret hex-decoded",
+        }[self.secret_encoding]
+
     def key(self, secret: str) -> bytes:
         key_encoding = self.secret_encoding
         if key_encoding == "utf8":

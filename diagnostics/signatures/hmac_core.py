@@ -58,6 +58,11 @@ class HmacScheme(Scheme):
     def key(self, secret: str) -> bytes:
         return keys.derive(secret, self.derivation)
 
+    @property
+    def key_hint(self) -> str:  # type: ignore[override]
+        """The canonical key derivation in words."""
+        return keys.DERIVATIONS[self.derivation][1]
+
     def digest(self, secret: str, body: bytes, parts: dict[str, bytes]) -> bytes:
         return mac(self.key(secret), render_template(self.template, parts, body), self.algorithm)
 
@@ -106,7 +111,7 @@ class HmacScheme(Scheme):
             computed = mac(key, content, self.algorithm)
             for entry in presented.entries:
                 if entry.digest is not None and hmac.compare_digest(computed, entry.digest):
-                    return Match(entry, secret_index, keys.DERIVATIONS[self.derivation][1])
+                    return Match(entry, secret_index, self.key_hint)
         return None
 
 

@@ -83,7 +83,7 @@ def _classify(skew: float, raw: str, now: float, tolerance_s: float, unit: str) 
     if skew > DAY:
         return "replay", (
             f"the timestamp is {_duration(skew)} old: an old request replayed (a saved fixture, a manual resend "
-            "with the original timestamp); pass --now with the time it arrived to judge it then"
+            "with the original timestamp); a saved request checked later must be judged at the time it arrived"
         )
     return "delay", (
         f"the timestamp is {_duration(skew)} old: the request was queued or retried with its original timestamp, "
