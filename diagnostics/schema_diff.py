@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # referencing does not export its Resolver class
     from referencing._core import Resolver
 
 MAX_DEPTH = 12
+# Fields that name the payload version: their allowed value changes with every version by design.
+VERSION_FIELDS = frozenset({"api_version", "apiVersion", "version", "payload_version", "schema_version"})
 MAX_VALUES = 20
 RENAME_SIMILARITY = 0.8
 
@@ -425,8 +427,27 @@ def diff_shapes(old: Shape, new: Shape, *, from_samples: bool = False) -> list[C
     for a, nested in added_tops.items():
         changes.append(Change("added", a, f"`{a}` ({_fmt_types(new[a].types or ())}) was added{_nested_note(nested)}",
                               nested))
+    field_changes: list[Change] = []
     for path in sorted(set(old) & set(new)):
-        changes.extend(_field_changes(old[path], new[path], from_samples=from_samples))
+        field_changes.extend(_field_changes(old[path], new[path], from_samples=from_samples))
+    retyped = [c.path for c in field_changes if c.kind == "type-changed"]
+    if retyped:  # an object that became a string took its fields along: count them, do not list them
+        nested = {p: 0 for p in retyped}
+        kept = []
+        for change in changes:
+            owner = next((p for p in retyped if _is_under(change.path, p)), None)
+            if owner is None:
+                kept.append(change)
+            else:
+                nested[owner] += 1 + change.nested
+        changes = kept
+        field_changes = [
+            Change(c.kind, c.path, f"{c.detail} (its {nested[c.path]} nested field"
+                                    f"{'s are' if nested[c.path] != 1 else ' is'} gone)", nested[c.path])
+            if c.kind == "type-changed" and nested.get(c.path) else c
+            for c in field_changes
+        ]
+    changes += field_changes
     return sorted(changes, key=lambda c: (not c.breaking, c.path, c.kind))
 
 
@@ -446,7 +467,7 @@ def _field_changes(a: FieldShape, b: FieldShape, *, from_samples: bool) -> list[
             elif lost:
                 out.append(Change("type-narrowed", path,
                                   f"`{path}` narrowed: {_fmt_types(a.types)} -> {_fmt_types(b.types)}"))
-    if a.enum is not None and b.enum is not None:
+    if a.enum is not None and b.enum is not None and leaf_name(path) not in VERSION_FIELDS:
         for value in sorted(a.enum - b.enum):
             out.append(Change("enum-value-removed", path, f"`{path}` no longer allows {value}"))
         for value in sorted(b.enum - a.enum):

@@ -88,8 +88,10 @@ def versions_in_flight(
             code="payload-versions-in-flight", status=Status.WARN, severity=Severity.LOW,
             title=f"{event_type}: {len(ordered)} payload versions in flight ({shares})",
             summary=(
-                f"{event_type} was delivered in {len(ordered)} payload versions; {len(behind)} endpoint"
-                f"{'s' if len(behind) != 1 else ''} still received {', '.join(ordered[:-1])} most recently."
+                f"{event_type} was delivered in {len(ordered)} payload versions; "
+                + (f"{len(behind)} endpoint{'s' if len(behind) != 1 else ''} still received "
+                   f"{', '.join(ordered[:-1])} most recently." if behind else
+                   f"every endpoint's latest delivery used {newest}, but older versions were still sent.")
             ),
             subject=event_type, evidence=evidence, samples=samples, sample_total=len(samples), source=SOURCE,
         ))

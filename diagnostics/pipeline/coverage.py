@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -87,19 +88,36 @@ def _parsed(text: str) -> Any:
         return None
 
 
+def _grouped_change_findings(diffs: list[tuple[str, ShapeDiff]], basis: str) -> list[Finding]:
+    """One finding per distinct change set: types that changed identically share a finding."""
+    groups: dict[tuple[Any, ...], list[tuple[str, ShapeDiff]]] = {}
+    for event_type, diff in diffs:
+        key = (diff.old_label, diff.new_label, tuple((c.kind, c.path, c.detail) for c in diff.changes))
+        groups.setdefault(key, []).append((event_type, diff))
+    findings = []
+    for members in groups.values():
+        names = [name for name, _ in members]
+        label = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more event types"
+        finding = change_finding(label, members[0][1], basis=basis)
+        if finding is None:
+            continue
+        if len(names) > 1:
+            finding = replace(finding, evidence=(*finding.evidence, ("event types", ", ".join(names))),
+                              subject=", ".join(names))
+        findings.append(finding)
+    return findings
+
+
 def _catalog_version_changes(catalog: Catalog) -> list[Finding]:
     """Diff consecutive catalog versions of every type that has several schemas."""
-    findings = []
+    diffs = []
     for et in catalog:
         versions = [v for v in et.versions if v.schema is not None]
         for old, new in itertools.pairwise(versions):
             old_shape = SchemaShaper().shape(old.schema, catalog.resolver())  # type: ignore[arg-type]
             new_shape = SchemaShaper().shape(new.schema, catalog.resolver())  # type: ignore[arg-type]
-            diff = ShapeDiff(old.name, new.name, tuple(diff_shapes(old_shape, new_shape)))
-            finding = change_finding(et.name, diff, basis="catalog schemas")
-            if finding is not None:
-                findings.append(finding)
-    return findings
+            diffs.append((et.name, ShapeDiff(old.name, new.name, tuple(diff_shapes(old_shape, new_shape)))))
+    return _grouped_change_findings(diffs, basis="catalog schemas")
 
 
 def _logged_version_changes(stats: LogStats, catalog: Catalog) -> list[Finding]:
@@ -247,7 +265,16 @@ def run_coverage(
 # --- payload-diff ----------------------------------------------------------------------------------
 
 
-def _side(path: str | Path) -> tuple[dict[str, Shape], bool]:
+def _catalog_shapes(catalog: Catalog) -> dict[str, Shape | None]:
+    """The newest schema's shape of every catalogued type (None: the type has no schema)."""
+    out: dict[str, Shape | None] = {}
+    for et in catalog:
+        latest = et.latest
+        out[et.name] = SchemaShaper().shape(latest.schema, catalog.resolver()) if latest and latest.schema else None
+    return out
+
+
+def _side(path: str | Path) -> tuple[dict[str, Shape | None], bool]:
     """Shapes per event type of one side, and whether they come from samples (True) or schemas."""
     p = Path(path)
     if not p.exists():
@@ -257,16 +284,12 @@ def _side(path: str | Path) -> tuple[dict[str, Shape], bool]:
         if any(f.name.endswith(".schema.json") for f in files) or any(
             looks_like_schema(read_document(f)) for f in files[:20]
         ):
-            cat = load_catalog(p)
-            return {et.name: SchemaShaper().shape(et.latest.schema, cat.resolver())  # type: ignore[union-attr,arg-type]
-                    for et in cat if et.latest is not None and et.latest.schema is not None}, False
+            return _catalog_shapes(load_catalog(p)), False
         groups = group_by_type(load_payload_samples(p))
         return {t: shape_of_samples([s.payload for s in group]) for t, group in groups.items()}, True
     document = read_document(p)
     if isinstance(document, Mapping) and "event_types" in document:
-        cat = load_catalog(p)
-        return {et.name: SchemaShaper().shape(et.latest.schema, cat.resolver())  # type: ignore[union-attr,arg-type]
-                for et in cat if et.latest is not None and et.latest.schema is not None}, False
+        return _catalog_shapes(load_catalog(p)), False
     if looks_like_schema(document):
         schema, resolver = load_schema_file(p)
         return {"": SchemaShaper().shape(schema, resolver)}, False
@@ -288,9 +311,13 @@ def payload_diff(old: str | Path, new: str | Path) -> Outcome:
     findings: list[Finding] = []
     rows: list[dict[str, Any]] = []
     unchanged = []
+    without_schema = []
     for event_type in sorted(set(old_shapes) & set(new_shapes)):
-        diff = ShapeDiff(old_label, new_label,
-                         tuple(diff_shapes(old_shapes[event_type], new_shapes[event_type], from_samples=from_samples)))
+        old_shape, new_shape = old_shapes[event_type], new_shapes[event_type]
+        if old_shape is None or new_shape is None:
+            without_schema.append(event_type)
+            continue
+        diff = ShapeDiff(old_label, new_label, tuple(diff_shapes(old_shape, new_shape, from_samples=from_samples)))
         name = event_type or "payload"
         finding = change_finding(name, diff, basis="sample payloads" if from_samples else "JSON Schemas")
         if finding is None:
@@ -312,10 +339,19 @@ def payload_diff(old: str | Path, new: str | Path) -> Outcome:
             subject="event types", evidence=[("unchanged", ", ".join(unchanged[:30]))],
             samples=[{"event_type": t} for t in unchanged], sample_total=len(unchanged), source=SOURCE,
         ))
+    if without_schema:
+        findings.append(Finding(
+            code="breaking-payload-change", status=Status.NOT_APPLICABLE, severity=Severity.INFO,
+            title=f"{len(without_schema)} event type{'s' if len(without_schema) != 1 else ''} without a schema",
+            summary="These event types are catalogued on both sides, but at least one side has no schema to compare.",
+            subject="event types without a schema", evidence=[("event types", ", ".join(without_schema[:30]))],
+            samples=[{"event_type": t} for t in without_schema], sample_total=len(without_schema), source=SOURCE,
+        ))
     breaking = [f for f in findings if f.status is Status.FAIL]
     metrics = {
         "old": str(old), "new": str(new), "basis": "sample payloads" if from_samples else "JSON Schemas",
-        "types_compared": len(set(old_shapes) & set(new_shapes)), "types_with_breaking_changes": len(breaking),
+        "types_compared": len(set(old_shapes) & set(new_shapes)) - len(without_schema),
+        "types_with_breaking_changes": len(breaking),
         "breaking_changes": sum(1 for r in rows if r["breaking"]), "additive_changes": sum(
             1 for r in rows if not r["breaking"]),
     }
