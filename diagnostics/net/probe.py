@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import ssl
 import time
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from diagnostics.net.guard import (
 from diagnostics.net.tls import TlsDiagnosis, TlsSession, diagnose_tls_error, presented_certificate, session_facts
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+audit_log = logging.getLogger("diagnostics.probe")  # every probe is logged (URL and outcome, no headers)
 SNIPPET_CHARS = 2000
 USER_AGENT = "WebhookDoctor/0.1 (endpoint probe)"
 OLD_TLS_VERSIONS = {"SSLv3", "TLSv1", "TLSv1.1"}
@@ -253,7 +255,20 @@ async def exchange(
         )
         result.tls = timeline.tls
     if result.error == "tls" and diagnose_tls and result.connected_address:
-        await _attach_presented_certificate(result, url, deadline_s)
+        # The diagnostic handshake stays inside the deadline plus one second.
+        budget = deadline_s + 1.0 - (time.perf_counter() - started)
+        await _attach_presented_certificate(result, url, max(0.2, min(budget, 2.0)))
+    audit_log.info(
+        "probe %s %s://%s:%s%s -> %s in %.0f ms via %s",  # no query string: it may carry a token
+        request.method,
+        url.scheme,
+        result.host,
+        result.port,
+        url.path[:200],
+        result.status_code if result.error is None else result.error,
+        result.total_ms,
+        result.connected_address or "-",
+    )
     return result
 
 
@@ -317,12 +332,10 @@ def _classify_transport_error(exc: BaseException, timeline: _Timeline, result: E
         result.timeout_phase = None
 
 
-async def _attach_presented_certificate(result: Exchange, url: httpx.URL, deadline_s: float) -> None:
+async def _attach_presented_certificate(result: Exchange, url: httpx.URL, timeout_s: float) -> None:
     """Show the certificate the server presents, from the already-checked address."""
     assert result.connected_address is not None and result.tls_error is not None
-    presented = await presented_certificate(
-        result.connected_address, result.port, url.host, timeout=min(5.0, max(deadline_s, 1.0))
-    )
+    presented = await presented_certificate(result.connected_address, result.port, url.host, timeout=timeout_s)
     if presented is not None:
         diagnosis = result.tls_error
         kind, message = diagnosis.kind, diagnosis.message

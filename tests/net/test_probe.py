@@ -133,3 +133,10 @@ def test_exchange_to_dict_is_jsonable(sandbox: SandboxHandle) -> None:
 
     data = send(sandbox.url("status/404")).to_dict()
     assert json.loads(json.dumps(data))["status_code"] == 404
+
+
+def test_every_probe_is_logged_without_the_query(sandbox: SandboxHandle, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="diagnostics.probe"):
+        send(sandbox.url("healthy?token=s3cr3t"))
+    assert any("/healthy -> 200" in r.getMessage() for r in caplog.records)
+    assert not any("s3cr3t" in r.getMessage() for r in caplog.records)
