@@ -243,6 +243,17 @@ def _parse_network(entry: str, field_name: str) -> Network | None:
 _DNS_EXECUTOR = ThreadPoolExecutor(max_workers=32, thread_name_prefix="guard-dns")
 
 
+def _gai_kind(code: int | None) -> str:
+    """getaddrinfo's error code in the words of the dns-failure finding."""
+    if code == socket.EAI_NONAME:
+        return "no_such_name"
+    if code in (getattr(socket, "EAI_NODATA", -5), getattr(socket, "EAI_ADDRFAMILY", -9)):
+        return "no_address"
+    if code == socket.EAI_AGAIN:
+        return "resolver_timeout"
+    return "resolver_error"
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
     """Resolve with the OS resolver (also turns `2130706433` or `0x7f.1` into 127.0.0.1)."""
     loop = asyncio.get_running_loop()
@@ -255,10 +266,7 @@ async def system_resolver(host: str, port: int) -> list[str]:
     except TimeoutError:
         raise ResolutionFailed(host, "resolver_timeout", f"no answer within {DNS_TIMEOUT_S:g} s") from None
     except socket.gaierror as exc:
-        kind = "no_address" if exc.errno in (getattr(socket, "EAI_NODATA", -5), socket.EAI_ADDRFAMILY) else (
-            "no_such_name" if exc.errno == socket.EAI_NONAME else "resolver_error"
-        )
-        raise ResolutionFailed(host, kind, exc.strerror or str(exc)) from None
+        raise ResolutionFailed(host, _gai_kind(exc.errno), exc.strerror or str(exc)) from None
     addresses: list[str] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         address = str(sockaddr[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 
 import httpcore
 import httpx
@@ -253,3 +254,18 @@ def test_unix_sockets_are_refused() -> None:
     backend = GuardedBackend(AddressPolicy.build())
     with pytest.raises(BlockedDestination):
         asyncio.run(backend.connect_unix_socket("/tmp/x.sock"))
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [(socket.EAI_NONAME, "no_such_name"), (socket.EAI_AGAIN, "resolver_timeout"), (socket.EAI_FAIL, "resolver_error")],
+)
+def test_resolver_errors_are_named(code: int, kind: str) -> None:
+    assert guard._gai_kind(code) == kind
+
+
+def test_resolver_answers_and_failures() -> None:
+    assert "127.0.0.1" in asyncio.run(guard.system_resolver("localhost", 80))
+    with pytest.raises(guard.ResolutionFailed) as info:
+        asyncio.run(guard.system_resolver("no-such-host.invalid", 80))
+    assert info.value.kind in {"no_such_name", "resolver_timeout"}
