@@ -31,6 +31,10 @@ def check_healthy(observations: ProbeObservations, profile: SenderProfile, findi
     ]
     if tls is not None:
         evidence.append(("TLS", f"{tls.version}, {tls.cipher}"))
+    truncated = [s for s in samples if s.body_truncated]
+    if truncated:
+        read = truncated[0].body_bytes_read
+        evidence.append(("Response body", f"larger than the {read:,} bytes we read; senders ignore it, keep it short"))
     return [
         Finding(
             code="endpoint-healthy",

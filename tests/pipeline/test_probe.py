@@ -82,6 +82,15 @@ def test_each_finding_from_a_real_server(
         assert "endpoint-healthy" not in found
 
 
+def test_huge_body_is_capped_and_noted(sandbox: SandboxHandle, config: Config) -> None:
+    started = time.monotonic()
+    outcome = probe(sandbox.url("huge"), config, sandbox)
+    assert time.monotonic() - started < TEST_PROFILE.timeout_s + 1.0
+    healthy = next(f for f in outcome.findings if f.code == "endpoint-healthy")
+    assert healthy.evidence_dict()["Response body"].startswith("larger than the 65,536 bytes")
+    assert outcome.metrics["samples"][0]["body_bytes_read"] == 65536
+
+
 def test_redirect_is_followed_for_diagnosis(sandbox: SandboxHandle, config: Config) -> None:
     outcome = probe(sandbox.url("redirect/302?to=/slow/10"), config, sandbox)
     finding = next(f for f in outcome.findings if f.code == "redirect-response")
