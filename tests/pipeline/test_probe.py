@@ -210,3 +210,13 @@ def test_send_event_goes_through_the_guard(sandbox: SandboxHandle, config: Confi
     timed_out = send_event(sandbox.url("hang"), b"{}", {}, config=config, allow=LOOPBACK, timeout_s=0.5)
     assert timed_out.error == "timeout" and timed_out.duration_ms < 1500
     assert send_event("file:///etc/passwd", b"", {}, config=config).error == "invalid_url"
+
+
+def test_sync_entry_points_work_inside_a_running_loop(sandbox: SandboxHandle, config: Config) -> None:
+    """Callers that already run an event loop (some UI frameworks) can still use the sync API."""
+    import asyncio
+
+    async def inside_a_loop() -> Outcome:
+        return probe(sandbox.url("healthy"), config, sandbox)
+
+    assert "endpoint-healthy" in codes(asyncio.run(inside_a_loop()))
