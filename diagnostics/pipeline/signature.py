@@ -63,7 +63,7 @@ def debug_signature(
     presented = chosen.read(bag, body, url)
     signed_at = parse_timestamp(presented.timestamp, chosen.timestamp_unit) if presented.timestamp else None
     result = search(chosen, presented, body, secret_list, url=url, headers=bag)
-    subject = f"{chosen.label} signature on a {len(body):,}-byte body"
+    subject = f"the {chosen.label} signature of a {len(body):,}-byte webhook body"
     ctx = CheckContext(scheme=chosen, presented=presented, body=body, secrets=secret_list, subject=subject)
 
     findings = []

@@ -200,11 +200,6 @@ def _serializations(body: bytes) -> Iterator[BodyVariant]:
     yield BodyVariant(
         RESERIALIZED, "json.dumps default with keys sorted", _dumps(value, ensure_ascii=False, sort_keys=True)
     )
-    yield BodyVariant(
-        RESERIALIZED,
-        "pretty-printed, 2-space indentation, keys sorted",
-        _dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
-    )
     # Provider quirks (F2): bytes no generic serializer writes.
     upper = _LOWER_ESCAPE.sub(lambda m: b"\\u" + m.group(1).upper(), compact)
     if upper != compact:

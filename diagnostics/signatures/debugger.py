@@ -35,7 +35,7 @@ TEMPLATE = "template"
 URL = "url"
 BODY = "body"
 MIN_SIGNATURE_BYTES = 16  # shorter readings are not a digest or a signature
-PAIR_BUDGET_BYTES = 384 * 1024 * 1024  # bytes hashed by the two-axis pass at most (keeps 5 MB under 3 s)
+PAIR_BUDGET_BYTES = 256 * 1024 * 1024  # bytes hashed by the two-axis pass at most (keeps 5 MB under 3 s)
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def search(
             f"the {presented.header} value is neither hex nor base64, so it holds no signature to check",
             field=presented.header,
         )
-    engine = _engine(scheme, presented, secrets, url)
+    engine = _engine(scheme, presented, secrets)
     if isinstance(engine, _AsymmetricEngine) and not engine.usable_keys():
         raise InputError(f"none of the keys given is usable: {scheme.key_hint} is expected", field="--secret")
     result = SearchResult(hit=None, body_signals=body_signals(body))
@@ -145,7 +145,7 @@ def search(
     return result
 
 
-def _engine(scheme: Scheme, presented: Presented, secrets: list[str], url: str | None) -> _Engine:
+def _engine(scheme: Scheme, presented: Presented, secrets: list[str]) -> _Engine:
     if isinstance(scheme, AsymmetricScheme):
         return _AsymmetricEngine(scheme, presented, secrets)
     if isinstance(scheme, HmacScheme):
@@ -154,6 +154,21 @@ def _engine(scheme: Scheme, presented: Presented, secrets: list[str], url: str |
 
 
 _Key = Any  # HMAC key bytes, or a public-key object
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One attempt: which axis it explores, the changes it stands for, and its inputs."""
+
+    axis: str
+    changes: tuple[Change, ...]
+    secret_index: int
+    key: _Key
+    key_label: str
+    template: str
+    body: bytes
+    url: str | None
+    algorithm: str
 
 
 class _Engine:
@@ -200,96 +215,79 @@ class _Engine:
 
     # -- the walk --------------------------------------------------------------------------
     def run(self, body: bytes, url: str | None, headers: Headers | None, result: SearchResult) -> Hit | None:
-        tried = result.tried
-        keys_by_secret = [(i, s, self.canonical_key(s)) for i, s in enumerate(self.secrets)]
-        usable = [(i, k) for i, _, k in keys_by_secret if k is not None]
-
-        def attempt(
-            axis: str,
-            changes: tuple[Change, ...],
-            key_index: int,
-            key: _Key,
-            key_label: str,
-            template: str,
-            candidate_body: bytes,
-            candidate_url: str | None,
-            algorithm: str,
-        ) -> Hit | None:
-            tried[axis] = tried.get(axis, 0) + 1
-            for content in self.contents(template, candidate_body, candidate_url):
-                target = self.test(key, content, algorithm)
+        """Try the candidates in order; the first that reproduces an entry is the smallest change."""
+        for candidate in self.candidates(body, url, headers, result):
+            result.tried[candidate.axis] = result.tried.get(candidate.axis, 0) + 1
+            for content in self.contents(candidate.template, candidate.body, candidate.url):
+                target = self.test(candidate.key, content, candidate.algorithm)
                 if target is not None:
                     extra = () if target.canonical else (self._digest_change(target),)
-                    return Hit(changes + extra, target.entry, key_index, key_label, target.decoding, candidate_body)
-            return None
+                    return Hit(
+                        candidate.changes + extra,
+                        target.entry,
+                        candidate.secret_index,
+                        candidate.key_label,
+                        target.decoding,
+                        candidate.body,
+                    )
+        return None
 
+    def candidates(
+        self, body: bytes, url: str | None, headers: Headers | None, result: SearchResult
+    ) -> Iterator[_Candidate]:
+        """Every candidate, lazily, in the order that makes the first match the smallest change."""
+        keyed = [(i, s, self.canonical_key(s)) for i, s in enumerate(self.secrets)]
+        usable = [(i, k) for i, _, k in keyed if k is not None]
         canonical = self.key_label()
-        # 0. exact, every secret (rotation: the secret index tells which one matched)
-        for index, key in usable:
-            hit = attempt("exact", (), index, key, canonical, self.template, body, url, self.algorithm)
-            if hit:
-                return hit
+        base = _Candidate("exact", (), 0, None, canonical, self.template, body, url, self.algorithm)
+
+        def each_key(candidate: _Candidate) -> Iterator[_Candidate]:
+            for index, key in usable:
+                yield replace(candidate, secret_index=index, key=key)
+
+        # 0. exact, every secret (rotation: the secret index says which one matched)
+        yield from each_key(base)
         # 1a. key derivations
-        variants = {i: self.key_variants(s, k) for i, s, k in keys_by_secret}
+        variants = {i: self.key_variants(s, k) for i, s, k in keyed}
         for index, options in variants.items():
             for label, key in options:
                 change = (Change(SECRET_FORMAT, label, value=label),)
-                hit = attempt(SECRET_FORMAT, change, index, key, label, self.template, body, url, self.algorithm)
-                if hit:
-                    return hit
+                yield replace(base, axis=SECRET_FORMAT, changes=change, secret_index=index, key=key, key_label=label)
         # 1b. algorithm (only those whose digest length some entry has)
         for algorithm in self.algorithms():
-            change = (
-                Change(
-                    ALGORITHM, f"HMAC-{algorithm.upper()} instead of HMAC-{self.algorithm.upper()}", value=algorithm
-                ),
-            )
-            for index, key in usable:
-                hit = attempt(ALGORITHM, change, index, key, canonical, self.template, body, url, algorithm)
-                if hit:
-                    return hit
+            label = f"HMAC-{algorithm.upper()} instead of HMAC-{self.algorithm.upper()}"
+            change = (Change(ALGORITHM, label, value=algorithm),)
+            yield from each_key(replace(base, axis=ALGORITHM, changes=change, algorithm=algorithm))
         # 1c. signed-content template
         if not isinstance(self.scheme, Twilio):
             available = [*self.scheme.parts(self.presented, url), "body"]
             for template, label in template_variants(self.template, available):
                 change = (Change(TEMPLATE, label, value=template),)
-                for index, key in usable:
-                    hit = attempt(TEMPLATE, change, index, key, canonical, template, body, url, self.algorithm)
-                    if hit:
-                        return hit
+                yield from each_key(replace(base, axis=TEMPLATE, changes=change, template=template))
         # 1d. URL
         if url is not None and (self.scheme.signs_url or "url" in template_parts(self.template)):
-            for candidate, label in url_variants(url, headers):
-                change = (Change(URL, label, value=candidate),)
-                for index, key in usable:
-                    hit = attempt(URL, change, index, key, canonical, self.template, body, candidate, self.algorithm)
-                    if hit:
-                        return hit
-        # 1e. body transforms
-        body_list = list(self._bodies(body))
-        for variant in body_list:
+            for candidate_url, label in url_variants(url, headers):
+                change = (Change(URL, label, value=candidate_url),)
+                yield from each_key(replace(base, axis=URL, changes=change, url=candidate_url))
+        # 1e. body transforms, generated lazily (the costly ones come last)
+        seen_bodies: list[BodyVariant] = []
+        for variant in self._bodies(body):
+            seen_bodies.append(variant)
             change = (Change(BODY, variant.label, kind=variant.kind),)
-            for index, key in usable:
-                hit = attempt(BODY, change, index, key, canonical, self.template, variant.body, url, self.algorithm)
-                if hit:
-                    return hit
+            yield from each_key(replace(base, axis=BODY, changes=change, body=variant.body))
         # 2. a key derivation together with a body transform, while the budget allows
-        pairs = sum(len(v) for v in variants.values()) * len(body_list)
+        pairs = sum(len(v) for v in variants.values()) * len(seen_bodies)
         result.pairs_skipped = pairs * max(len(body), 1) > PAIR_BUDGET_BYTES
-        if pairs and not result.pairs_skipped:
-            for variant in body_list:
+        if not result.pairs_skipped:
+            for variant in seen_bodies:
                 for index, options in variants.items():
                     for label, key in options:
                         change = (
                             Change(SECRET_FORMAT, label, value=label),
                             Change(BODY, variant.label, kind=variant.kind),
                         )
-                        hit = attempt(
-                            "pair", change, index, key, label, self.template, variant.body, url, self.algorithm
-                        )
-                        if hit:
-                            return hit
-        return None
+                        yield _Candidate("pair", change, index, key, label, self.template, variant.body, url,
+                                         self.algorithm)  # fmt: skip
 
     def _bodies(self, body: bytes) -> Iterator[BodyVariant]:
         if isinstance(self.scheme, Twilio):
@@ -336,13 +334,13 @@ class _AsymmetricEngine(_Engine):
 
     def __init__(self, scheme: AsymmetricScheme, presented: Presented, secrets: list[str]) -> None:
         super().__init__(scheme, presented, secrets)
-        self.candidates: list[tuple[bytes, _Target]] = []
+        self.signatures: list[tuple[bytes, _Target]] = []
         for entry in presented.entries:
             if entry.digest is not None:
-                self.candidates.append((entry.digest, _Target(entry, "as the scheme specifies", True)))
+                self.signatures.append((entry.digest, _Target(entry, "as the scheme specifies", True)))
             for label, raw in digests.decodings(entry.text):
                 if raw != entry.digest:
-                    self.candidates.append((raw, _Target(entry, label, False)))
+                    self.signatures.append((raw, _Target(entry, label, False)))
 
     def canonical_key(self, secret: str) -> Any:
         try:
@@ -354,7 +352,7 @@ class _AsymmetricEngine(_Engine):
         return [key for key in (self.canonical_key(s) for s in self.secrets) if key is not None]
 
     def test(self, key: Any, content: bytes, algorithm: str) -> _Target | None:
-        for signature, target in self.candidates:
+        for signature, target in self.signatures:
             if self.scheme.check(key, signature, content):
                 return target
         return None

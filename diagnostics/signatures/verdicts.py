@@ -50,6 +50,16 @@ def _entry_line(hit: Hit) -> str:
 
 
 def _base_evidence(ctx: CheckContext, hit: Hit) -> list[tuple[str, object]]:
+    skipped = (
+        [
+            (
+                "entries a parser must skip",
+                ", ".join(ctx.presented.skipped) + " (unknown versions must not cause a reject)",
+            )
+        ]
+        if ctx.presented.skipped
+        else []
+    )
     return [
         ("scheme", ctx.scheme.name),
         ("formula", ctx.scheme.formula),
@@ -59,6 +69,7 @@ def _base_evidence(ctx: CheckContext, hit: Hit) -> list[tuple[str, object]]:
         ("matching secret", _secret_line(ctx, hit.secret_index)),
         ("key derivation", hit.key_label),
         ("body size", f"{len(ctx.body):,} bytes"),
+        *skipped,
     ]
 
 
@@ -114,8 +125,8 @@ def _body_reserialized(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
         severity=Severity.HIGH,
         title="The body was parsed and re-serialized before the signature was checked",
         summary=(
-            f"The signature matches the same JSON written as: {change.label}. The bytes that were hashed are not "
-            "the bytes that were sent: a framework parsed the JSON and wrote it out again."
+            f"The signature matches when the same JSON is written as {change.label}: that is how it was sent. "
+            "The body that was checked is a copy that a framework parsed and wrote out again."
             + (" The sender's exact bytes cannot be rebuilt from parsed JSON: verify the raw body." if quirk else "")
         ),
         subject=ctx.subject,
@@ -130,8 +141,8 @@ def _body_whitespace(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
         status=Status.FAIL,
         severity=Severity.HIGH,
         title="Whitespace or line endings in the body changed before the signature was checked",
-        summary=f"The signature matches the body with {change.label}. Something added, removed or converted "
-        "whitespace between receipt and hashing.",
+        summary=f"The signature matches the body with {change.label}: the bytes that were checked differ from the "
+        "bytes that were sent by exactly this whitespace edit.",
         subject=ctx.subject,
         evidence=(*_base_evidence(ctx, hit), ("edit that makes it match", change.label)),
         source=SOURCE,
@@ -275,7 +286,11 @@ def hit_findings(ctx: CheckContext, hit: Hit) -> list[Finding]:
 def no_match_finding(ctx: CheckContext, result: SearchResult, detection: str = "") -> Finding:
     """Nothing matched: rank the likely causes and ask for the raw bytes."""
     signals = result.body_signals
-    key_cause = "a different secret (test vs live, another endpoint's secret, an old secret)"
+    key_cause = (
+        "a different secret (test vs live, another endpoint's secret, an old secret)"
+        if ctx.scheme.family == "hmac"
+        else "a different public key (another application's, or test vs live)"
+    )
     altered = "the body was changed before it was hashed" + (f" (the body {'; '.join(signals)})" if signals else "")
     scheme = f"a different scheme or sender than {ctx.scheme.name}" + (
         f" (chosen because {detection})" if detection else ""
