@@ -64,7 +64,7 @@ def debug_signature(
     signed_at = parse_timestamp(presented.timestamp, chosen.timestamp_unit) if presented.timestamp else None
     result = search(chosen, presented, body, secret_list, url=url, headers=bag)
     subject = f"the {chosen.label} signature of a {len(body):,}-byte webhook body"
-    ctx = CheckContext(scheme=chosen, presented=presented, body=body, secrets=secret_list, subject=subject)
+    ctx = CheckContext(chosen, presented, body, secret_list, subject, chosen_because=detection_reason)
 
     findings = []
     judgment: TimeJudgment | None = None
@@ -76,7 +76,7 @@ def debug_signature(
             if stale is not None:
                 findings.append(stale)
     else:
-        findings.append(no_match_finding(ctx, result, detection_reason))
+        findings.append(no_match_finding(ctx, result))
     findings.extend(shape_findings(ctx))
     metrics = _metrics(chosen, presented, result, secret_list, detection_reason, also_present, judgment, scheme)
     return Outcome(subject=subject, findings=findings, metrics=metrics, kind="signature")

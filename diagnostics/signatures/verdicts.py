@@ -37,6 +37,7 @@ class CheckContext:
     body: bytes
     secrets: list[str]
     subject: str
+    chosen_because: str = ""
 
 
 def _secret_line(ctx: CheckContext, index: int) -> str:
@@ -62,6 +63,7 @@ def _base_evidence(ctx: CheckContext, hit: Hit) -> list[tuple[str, object]]:
     )
     return [
         ("scheme", ctx.scheme.name),
+        ("scheme chosen because", ctx.chosen_because or "named explicitly"),
         ("formula", ctx.scheme.formula),
         ("signature header", ctx.presented.header),
         ("matching entry", _entry_line(hit)),
@@ -283,7 +285,7 @@ def hit_findings(ctx: CheckContext, hit: Hit) -> list[Finding]:
     return findings
 
 
-def no_match_finding(ctx: CheckContext, result: SearchResult, detection: str = "") -> Finding:
+def no_match_finding(ctx: CheckContext, result: SearchResult) -> Finding:
     """Nothing matched: rank the likely causes and ask for the raw bytes."""
     signals = result.body_signals
     key_cause = (
@@ -293,7 +295,7 @@ def no_match_finding(ctx: CheckContext, result: SearchResult, detection: str = "
     )
     altered = "the body was changed before it was hashed" + (f" (the body {'; '.join(signals)})" if signals else "")
     scheme = f"a different scheme or sender than {ctx.scheme.name}" + (
-        f" (chosen because {detection})" if detection else ""
+        f" (chosen because {ctx.chosen_because})" if ctx.chosen_because else ""
     )
     ranked = [altered, key_cause, scheme] if signals else [key_cause, altered, scheme]
     if result.body_hash_ok is False:
@@ -312,6 +314,7 @@ def no_match_finding(ctx: CheckContext, result: SearchResult, detection: str = "
         subject=ctx.subject,
         evidence=(
             ("scheme", ctx.scheme.name),
+            ("scheme chosen because", ctx.chosen_because or "named explicitly"),
             ("formula", ctx.scheme.formula),
             ("signature header", ctx.presented.header),
             ("entries", len(ctx.presented.entries)),
