@@ -84,7 +84,8 @@ class LogStats:
 
 
 def _type_expr() -> str:
-    return f"coalesce(nullif(trim(event_type), ''), '{UNTYPED}')"
+    # The canonical table already trims text and turns empty cells into NULL.
+    return f"coalesce(event_type, '{UNTYPED}')"
 
 
 TYPE_STATS_SQL = """
@@ -92,7 +93,7 @@ WITH deliveries AS (
     SELECT {etype} AS event_type, event_id, endpoint,
            count(*) AS attempts,
            max(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS ok,
-           max(payload) AS payload,
+           max(strlen(payload)) AS payload_bytes,
            min(attempted_at) AS first_at,
            max(attempted_at) AS last_at
     FROM {table}
@@ -111,7 +112,7 @@ SELECT d.event_type,
        count(DISTINCT d.endpoint) AS endpoints,
        sum(d.ok) AS succeeded,
        max(l.p95_ms) AS p95_ms,
-       median(strlen(d.payload)) AS median_payload_bytes,
+       median(d.payload_bytes) AS median_payload_bytes,
        min(d.first_at) AS first_seen,
        max(d.last_at) AS last_seen
 FROM deliveries d LEFT JOIN latency l ON l.event_type = d.event_type
@@ -129,28 +130,41 @@ VERSIONS_SQL = """
 SELECT {etype} AS event_type, payload_version, endpoint,
        count(DISTINCT event_id) AS deliveries, min(attempted_at), max(attempted_at)
 FROM {table}
-WHERE payload_version IS NOT NULL AND trim(payload_version) <> ''
+WHERE payload_version IS NOT NULL
 GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3
 """
 
-# One row per event and payload version (its first logged attempt: the same event sent to several
-# endpoints pinned to one version is one payload), then an even spread of up to N per (type,
-# version): ordering by a hash of the id samples across the window, not just its start.
+# An even spread of up to N events per (type, version): events are ranked by a hash of their id
+# (so the sample spans the window, not just its start) using ids only; then the payload of each
+# picked event (its first logged attempt in that version) is fetched. The same event sent to
+# several endpoints in one version is one payload.
 PAYLOAD_SAMPLE_SQL = """
-WITH firsts AS (
-    SELECT {etype} AS event_type, payload_version, event_id, endpoint, attempted_at, payload,
-           row_number() OVER (PARTITION BY event_id, payload_version ORDER BY attempted_at, attempt) AS nth
+WITH events AS (
+    SELECT {etype} AS event_type, payload_version, event_id
     FROM {table}
-    WHERE payload IS NOT NULL AND trim(payload) <> ''
+    WHERE payload IS NOT NULL AND payload <> ''
+    GROUP BY 1, 2, 3
 ), ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY event_type, payload_version ORDER BY md5(event_id)) AS pick,
+    SELECT event_type, payload_version, event_id,
+           row_number() OVER (PARTITION BY event_type, payload_version ORDER BY {hash}) AS pick,
            count(*) OVER (PARTITION BY event_type, payload_version) AS group_size
-    FROM firsts WHERE nth = 1
+    FROM events
+), picked AS (
+    SELECT * FROM ranked WHERE pick <= ?
+), fetched AS (
+    SELECT {etype} AS event_type, payload_version, event_id,
+           arg_min(endpoint, attempted_at) AS endpoint, min(attempted_at) AS first_at,
+           arg_min(payload, attempted_at) AS payload
+    FROM {table}
+    WHERE event_id IN (SELECT event_id FROM picked) AND payload IS NOT NULL AND payload <> ''
+    GROUP BY 1, 2, 3
 )
-SELECT event_type, payload_version, event_id, endpoint, attempted_at, payload, group_size
-FROM ranked WHERE pick <= ?
-ORDER BY event_type, payload_version, attempted_at, event_id
+SELECT f.event_type, f.payload_version, f.event_id, f.endpoint, f.first_at, f.payload, p.group_size
+FROM fetched f JOIN picked p
+  ON p.event_id = f.event_id AND p.event_type = f.event_type
+ AND coalesce(p.payload_version, '') = coalesce(f.payload_version, '')
+ORDER BY 1, 2, 5, 3
 """
 
 
@@ -161,7 +175,7 @@ def _float(value: Any) -> float | None:
 def collect_log_stats(attempts: AttemptSource, *, payload_limit: int = PAYLOAD_SAMPLE_LIMIT) -> LogStats:
     """Run the aggregate queries against a loaded attempt table."""
     conn, table = attempts.conn, attempts.name
-    fmt = {"etype": _type_expr(), "table": table}
+    fmt = {"etype": _type_expr(), "table": table, "hash": "hash(event_id)"}
     stats = LogStats()
     for row in conn.execute(TYPE_STATS_SQL.format(**fmt)).fetchall():
         ts = TypeStats(
