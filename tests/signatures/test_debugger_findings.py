@@ -16,7 +16,7 @@ from diagnostics.findings import Status, fingerprint_secret
 from diagnostics.pipeline.signature import debug_signature
 from diagnostics.signatures import sign_headers
 
-from .test_vectors import SENDGRID_BODY, SENDGRID_KEY, sendgrid_headers
+from .test_vectors import SENDGRID_BODY, SENDGRID_KEY, SQUARE_BODY, SQUARE_URL, sendgrid_headers
 
 GITHUB_SECRET = "It's a Secret to Everybody"
 STRIPE_SECRET = "whsec_9fJz3kQ2mXv7LpR4sT8uW1yZ"
@@ -139,12 +139,6 @@ def test_stripe_secret_with_whsec_stripped_is_secret_format(push_body: bytes) ->
     assert "whsec_" in finding(outcome, "signature-secret-format").summary
 
 
-SQUARE_BODY = (
-    b'{"merchant_id":"MLEFBHHSJGVHD","type":"webhooks.test_notification","event_id":'
-    b'"ac3ac95b-f97d-458c-a6e6-18981597e05f","created_at":"2022-07-13T20:30:59.037339943Z",'
-    b'"data":{"type":"webhooks","id":"bc368e64-01aa-407e-b46e-3231809b1129"}}'
-)
-SQUARE_URL = "https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9"
 SQUARE_KEY = "Ibxx_5AKakO-3qeNVR61Dw"
 
 

@@ -138,3 +138,71 @@ def test_twilio_json_body_is_checked_through_body_sha256() -> None:
     presented = scheme.read(Headers(sent), body, url)
     assert scheme.verify(presented, body, ["12345"], url) is not None
     assert scheme.verify(presented, body + b"\n", ["12345"], url) is None
+
+
+# twilio-python tests/unit/test_request_validator.py: the SDK accepts the URL with the default
+# port added or a port removed; each published signature below is for one of those URL forms.
+TWILIO_PORT_VECTORS = [
+    ("https://mycompany.com:1234/myapp.php?foo=1&bar=2", "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+    ("http://mycompany.com:1234/myapp.php?foo=1&bar=2", "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="),
+    ("https://mycompany.com/myapp.php?foo=1&bar=2", "kvajT1Ptam85bY51eRf/AJRuM3w="),
+    ("http://mycompany.com/myapp.php?foo=1&bar=2", "0ZXoZLH/DfblKGATFgpif+LLRf4="),
+]
+
+
+@pytest.mark.parametrize(("url", "signature"), TWILIO_PORT_VECTORS)
+def test_twilio_sdk_port_vectors(url: str, signature: str) -> None:
+    scheme = get_scheme("twilio")
+    presented = scheme.read(Headers({"X-Twilio-Signature": signature}), TWILIO_BODY, url)
+    assert scheme.verify(presented, TWILIO_BODY, ["12345"], url) is not None
+
+
+def test_twilio_sdk_repeated_parameters_vector() -> None:
+    body = b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234"
+    assert sign_headers("twilio", "12345", body, url=TWILIO_URL)["X-Twilio-Signature"] == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+
+
+def test_twilio_sdk_json_body_vector() -> None:
+    body = b'{"property": "value", "boolean": true}'
+    url = TWILIO_URL + "&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
+    scheme = get_scheme("twilio")
+    presented = scheme.read(Headers({"X-Twilio-Signature": "a9nBmqA0ju/hNViExpshrM61xv4="}), body, url)
+    assert scheme.verify(presented, body, ["12345"], url) is not None
+
+
+# square-python-sdk tests/utils/test_webhooks_helper.py
+SQUARE_BODY = (
+    b'{"merchant_id":"MLEFBHHSJGVHD","type":"webhooks.test_notification","event_id":'
+    b'"ac3ac95b-f97d-458c-a6e6-18981597e05f","created_at":"2022-07-13T20:30:59.037339943Z",'
+    b'"data":{"type":"webhooks","id":"bc368e64-01aa-407e-b46e-3231809b1129"}}'
+)
+SQUARE_URL = "https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9"
+
+
+@pytest.mark.parametrize(
+    ("body", "signature", "key", "url", "valid"),
+    [
+        (SQUARE_BODY, "GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4=", "Ibxx_5AKakO-3qeNVR61Dw", SQUARE_URL, True),
+        (
+            b'{"data":{"type":"webhooks","id":">id<"}}',
+            "Cxt7+aTi4rKgcA0bC4g9EHdVtLSDWdqccmL5MvihU4U=",
+            "signature-key",
+            "https://webhook.site/webhooks",
+            True,
+        ),
+        (
+            SQUARE_BODY,
+            "GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4=",
+            "Ibxx_5AKakO-3qeNVR61Dw",
+            "https://webhook.site/79a4f3a-dcfa-49ee-bac5-9d0edad886b9",
+            False,
+        ),
+        (SQUARE_BODY, "GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4=", "MCmhFRxGX82xMwg5FsaoQA", SQUARE_URL, False),
+        (SQUARE_BODY, "1z2n3DEJJiUPKcPzQo1ftvbxGdw=", "Ibxx_5AKakO-3qeNVR61Dw", SQUARE_URL, False),
+    ],
+    ids=["pass", "escaped-chars", "url-mismatch", "wrong-key", "wrong-signature"],
+)
+def test_square_sdk_vectors(body: bytes, signature: str, key: str, url: str, valid: bool) -> None:
+    scheme = get_scheme("square")
+    presented = scheme.read(Headers({"x-square-hmacsha256-signature": signature}), body, url)
+    assert (scheme.verify(presented, body, [key], url) is not None) is valid
