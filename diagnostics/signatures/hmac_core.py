@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from diagnostics.errors import InputError
 from diagnostics.signatures import digests, keys
 from diagnostics.signatures.base import Entry, Headers, Presented, Scheme, check_body, check_secret, render_template
 
@@ -86,8 +87,6 @@ class HmacScheme(Scheme):
         if url is not None:
             parts["url"] = url.encode("utf-8")
         elif self.signs_url:
-            from diagnostics.errors import InputError
-
             raise InputError(f"the {self.name} scheme signs the URL; pass the endpoint URL", field="--url")
         return parts
 
@@ -106,17 +105,13 @@ class HmacScheme(Scheme):
         for secret_index, secret in enumerate(secrets):
             try:
                 key = self.key(secret)
-            except Exception:  # noqa: S112 (an undecodable secret simply does not verify)
+            except InputError:  # an undecodable secret simply does not verify
                 continue
             computed = mac(key, content, self.algorithm)
             for entry in presented.entries:
                 if entry.digest is not None and hmac.compare_digest(computed, entry.digest):
                     return Match(entry, secret_index, self.key_hint)
         return None
-
-
-def prefixed_value(prefix: str) -> Callable[[str], str]:
-    return lambda encoded: f"{prefix}{encoded}"
 
 
 def strip_prefix(value: str, prefix: str) -> tuple[str, str]:

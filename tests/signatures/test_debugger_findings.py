@@ -350,3 +350,11 @@ def test_empty_secret_and_oversized_body_are_input_errors() -> None:
 def test_non_utf8_form_body_is_an_input_error_for_twilio() -> None:
     with pytest.raises(InputError, match="not valid UTF-8"):
         debug_signature(b"Body=\xff\xfe", {"X-Twilio-Signature": "AAAA"}, ["token"], url="https://example.com/x")
+
+
+def test_two_causes_at_once_are_both_named(push_body: bytes) -> None:
+    headers = sign_headers("stripe", STRIPE_SECRET, push_body, timestamp=NOW)
+    reserialized = json.dumps(json.loads(push_body)).encode()
+    outcome = debug_signature(reserialized, headers, [STRIPE_SECRET + "\n"], now=NOW)
+    assert {"signature-secret-format", "signature-body-reserialized"} <= set(codes(outcome))
+    assert [c["axis"] for c in outcome.metrics["changes"]] == ["secret-format", "body"]
