@@ -15,8 +15,10 @@ replaces the transport's private connection pool; `PINNED_VERSIONS` and the test
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -374,19 +376,26 @@ def check_pinned_versions() -> None:
         raise RuntimeError(f"the SSRF guard hook was tested on {PINNED_VERSIONS}, found {found}")
 
 
-def build_transport(
+@functools.lru_cache(maxsize=1)
+def default_ssl_context() -> ssl.SSLContext:
+    """certifi's trust store, built once: loading the CA bundle per client costs milliseconds."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
+def build_pool(
     policy: AddressPolicy,
     *,
-    ssl_context: Any = None,
+    ssl_context: ssl.SSLContext | None = None,
     max_connections: int = 100,
     resolver: Resolver | None = None,
-) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose every connection goes through the guard, with no keep-alive."""
+) -> httpcore.AsyncConnectionPool:
+    """A connection pool whose every connection goes through the guard, with no keep-alive.
+
+    `network_backend=` is public httpcore API; the probe uses this pool directly.
+    """
     check_pinned_versions()
-    context = ssl_context if ssl_context is not None else httpx.create_ssl_context(trust_env=False)
-    transport = httpx.AsyncHTTPTransport(verify=context, trust_env=False)
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=context,
+    return httpcore.AsyncConnectionPool(
+        ssl_context=ssl_context if ssl_context is not None else default_ssl_context(),
         max_connections=max_connections,
         max_keepalive_connections=0,
         keepalive_expiry=0.0,
@@ -394,13 +403,26 @@ def build_transport(
         http2=False,
         network_backend=GuardedBackend(policy, resolver=resolver),
     )
+
+
+def build_transport(
+    policy: AddressPolicy,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    max_connections: int = 100,
+    resolver: Resolver | None = None,
+) -> httpx.AsyncHTTPTransport:
+    """An httpx transport over `build_pool` (httpx 0.28 has no public hook: its private pool is replaced)."""
+    context = ssl_context if ssl_context is not None else default_ssl_context()
+    transport = httpx.AsyncHTTPTransport(verify=context, trust_env=False)
+    transport._pool = build_pool(policy, ssl_context=context, max_connections=max_connections, resolver=resolver)
     return transport
 
 
 def guarded_client(
     policy: AddressPolicy,
     *,
-    ssl_context: Any = None,
+    ssl_context: ssl.SSLContext | None = None,
     max_connections: int = 100,
     resolver: Resolver | None = None,
     timeout: httpx.Timeout | float = 15.0,

@@ -28,7 +28,7 @@ from diagnostics.net.guard import (
     BlockedDestination,
     ResolutionFailed,
     Resolver,
-    guarded_client,
+    build_pool,
     start_record,
 )
 from diagnostics.net.tls import TlsDiagnosis, TlsSession, diagnose_tls_error, presented_certificate, session_facts
@@ -199,14 +199,19 @@ class _Timeline:
 
 
 async def exchange(
-    client: httpx.AsyncClient,
+    pool: httpcore.AsyncConnectionPool,
     request: ProbeRequest,
     *,
     deadline_s: float,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     diagnose_tls: bool = True,
+    connect_timeout_s: float | None = None,
 ) -> Exchange:
-    """Send one request and observe it; never raises for network trouble, only records it."""
+    """Send one request through a guarded pool (`guard.build_pool`) and observe it.
+
+    Never raises for network trouble, only records it. The URL is parsed by httpx's parser, the
+    one the URL checks use, and handed to httpcore as parts, so the check and the dial agree.
+    """
     result = Exchange(url=request.url, label=request.label, deadline_s=deadline_s)
     try:
         url = httpx.URL(request.url)
@@ -222,7 +227,7 @@ async def exchange(
     started = time.perf_counter()
     try:
         async with asyncio.timeout(deadline_s):
-            await _send(client, request, headers, timeline, result, max_body_bytes)
+            await _send(pool, url, request, headers, timeline, result, max_body_bytes, connect_timeout_s)
     except TimeoutError:
         result.error, result.timeout_phase = "timeout", timeline.phase()
         if result.timeout_phase == "connect" and "connection.connect_tcp.complete" not in timeline.marks:
@@ -235,12 +240,13 @@ async def exchange(
         result.blocked_address, result.blocked_reason = exc.address, exc.reason
     except ResolutionFailed as exc:
         result.error, result.error_detail, result.dns_failure = "dns", exc.detail, exc.kind
-    except httpx.TimeoutException as exc:
+    except httpcore.TimeoutException as exc:
         phase = timeline.phase()
-        result.error = "connect_timeout" if isinstance(exc, httpx.ConnectTimeout) and phase == "connect" else "timeout"
+        is_connect = isinstance(exc, httpcore.ConnectTimeout) and phase == "connect"
+        result.error = "connect_timeout" if is_connect else "timeout"
         result.timeout_phase = phase
         result.error_detail = f"{type(exc).__name__} during {phase}"
-    except (httpx.TransportError, httpcore.NetworkError, OSError) as exc:
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
         _classify_transport_error(exc, timeline, result)
     finally:
         result.total_ms = (time.perf_counter() - started) * 1000.0
@@ -273,21 +279,32 @@ async def exchange(
 
 
 async def _send(
-    client: httpx.AsyncClient,
+    pool: httpcore.AsyncConnectionPool,
+    url: httpx.URL,
     request: ProbeRequest,
     headers: dict[str, str],
     timeline: _Timeline,
     result: Exchange,
     max_body_bytes: int,
+    connect_timeout_s: float | None,
 ) -> None:
-    async with client.stream(
-        request.method, request.url, content=request.body, headers=headers, extensions={"trace": timeline}
+    target = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path)
+    extensions = {
+        "trace": timeline,
+        "timeout": {"connect": connect_timeout_s, "read": None, "write": None, "pool": None},
+    }
+    async with pool.stream(
+        request.method,
+        target,
+        headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
+        content=request.body,
+        extensions=extensions,
     ) as response:
-        result.status_code = response.status_code
-        result.reason_phrase = response.reason_phrase
-        result.headers = [(k, v) for k, v in response.headers.multi_items()]
+        result.status_code = response.status
+        result.reason_phrase = response.extensions.get("reason_phrase", b"").decode("latin-1")
+        result.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
         collected = bytearray()
-        async for chunk in response.aiter_raw():
+        async for chunk in response.aiter_stream():
             room = max_body_bytes - len(collected)
             collected.extend(chunk[:room])
             result.body_bytes_read += min(len(chunk), room)
@@ -314,14 +331,14 @@ def _classify_transport_error(exc: BaseException, timeline: _Timeline, result: E
     elif {errno.EHOSTUNREACH, errno.ENETUNREACH} & set(codes):
         result.error = "connect_timeout"
         result.error_detail = "no route to the host"
-    elif isinstance(exc, httpx.RemoteProtocolError | httpcore.RemoteProtocolError | httpx.LocalProtocolError):
+    elif isinstance(exc, httpcore.ProtocolError):
         closed = "without sending" in str(exc) or "disconnected" in str(exc).lower()
         if closed and phase == "response":
             result.error = "connection_reset"
             result.error_detail = "the server closed the connection without a response"
         else:
             result.error = "protocol"
-    elif isinstance(exc, httpx.ReadError | httpx.WriteError | httpcore.ReadError | httpcore.WriteError):
+    elif isinstance(exc, httpcore.ReadError | httpcore.WriteError):
         result.error = "connection_reset"
         result.error_detail = f"the connection broke during {phase}: {result.error_detail}"
     elif diagnosis is not None:
@@ -352,7 +369,8 @@ async def _attach_presented_certificate(result: Exchange, url: httpx.URL, timeou
 
 
 class ProbeClient:
-    """A guarded client for a run of probes: one shared SSL context, no keep-alive, no redirects.
+    """A guarded connection pool for a run of probes: one shared SSL context, no keep-alive,
+    no redirects, no proxies from the environment (httpcore reads none).
 
     Use as `async with ProbeClient(policy) as probe: await probe.send(request, deadline_s=...)`.
     `max_connections` must be at least the caller's concurrency so nothing queues in the pool.
@@ -370,26 +388,22 @@ class ProbeClient:
     ) -> None:
         self.policy = policy
         self.max_body_bytes = max_body_bytes
-        self._client = guarded_client(
-            policy,
-            ssl_context=ssl_context,
-            max_connections=max_connections,
-            resolver=resolver,
-            timeout=httpx.Timeout(None, connect=connect_timeout_s),
-        )
+        self.connect_timeout_s = connect_timeout_s
+        self.pool = build_pool(policy, ssl_context=ssl_context, max_connections=max_connections, resolver=resolver)
 
     async def __aenter__(self) -> ProbeClient:
-        await self._client.__aenter__()
+        await self.pool.__aenter__()
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
-        await self._client.__aexit__(*exc_info)
+        await self.pool.__aexit__(*exc_info)
 
     async def send(self, request: ProbeRequest, *, deadline_s: float, diagnose_tls: bool = True) -> Exchange:
         return await exchange(
-            self._client,
+            self.pool,
             request,
             deadline_s=deadline_s,
             max_body_bytes=self.max_body_bytes,
             diagnose_tls=diagnose_tls,
+            connect_timeout_s=self.connect_timeout_s,
         )

@@ -427,15 +427,15 @@ async def probe_many_async(
 
     async def one(index: int, url: str, client: ProbeClient) -> None:
         nonlocal done
-        async with gate:
-            invalid = check_url_valid(url)
-            if invalid:
-                rows[index] = _sweep_row(url, None, invalid)
-            else:
+        invalid = check_url_valid(url)
+        if invalid:
+            rows[index] = _sweep_row(url, None, invalid)
+        else:
+            async with gate:  # the gate bounds open connections; judging happens outside it
                 observations = await observe_endpoint(
                     client, url.strip(), profile=profile, options=options, samples=samples
                 )
-                rows[index] = _sweep_row(url, observations, judge_probe(observations, profile))
+            rows[index] = _sweep_row(url, observations, judge_probe(observations, profile))
         done += 1
         if progress is not None:
             progress(done, len(urls))

@@ -209,6 +209,32 @@ def test_transport_hook_is_installed_on_the_pinned_versions() -> None:
     assert pool._max_keepalive_connections == 0 and pool._max_connections == 7
 
 
+def test_probe_pool_uses_the_public_backend_hook() -> None:
+    pool = guard.build_pool(AddressPolicy.build(), max_connections=3)
+    assert isinstance(pool._network_backend, GuardedBackend)
+    assert pool._max_keepalive_connections == 0 and pool._max_connections == 3
+    assert pool._ssl_context is guard.default_ssl_context()  # built once, shared
+
+
+def test_guarded_httpx_client_refuses_and_reaches_through_the_hook() -> None:
+    """The httpx client other parts use goes through the same guard (the private-pool hook)."""
+    with start_sandbox() as sandbox:
+
+        async def run() -> tuple[int, str]:
+            async with guard.guarded_client(AddressPolicy.build(allow=["127.0.0.1"])) as allowed:
+                status = (await allowed.post(sandbox.url("healthy"), content=b"{}")).status_code
+            async with guard.guarded_client(AddressPolicy.build()) as default:
+                try:
+                    await default.post(sandbox.url("healthy"), content=b"{}")
+                except BlockedDestination as exc:
+                    return status, exc.describe()
+            return status, "not refused"
+
+        status, refusal = asyncio.run(run())
+        assert sandbox.stats.connections == 1
+    assert status == 200 and refusal == "127.0.0.1 is a loopback address (this machine)"
+
+
 def test_pinned_version_check_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(httpcore, "__version__", "9.9.9")
     with pytest.raises(RuntimeError, match="tested on"):
