@@ -7,9 +7,10 @@ opens the socket to the checked IP literal. TLS SNI, certificate checks and the 
 using the URL's hostname because httpcore still sees the original origin; only the socket is
 pinned. That closes literal-IP tricks, odd IP spellings, DNS rebinding and redirects in one place.
 
-The hook is a custom httpcore network backend (`GuardedBackend.connect_tcp`) installed into
-httpx's transport. httpx 0.28 has no public `network_backend=` parameter, so `build_transport`
-replaces the transport's private connection pool; `PINNED_VERSIONS` and the tests guard that.
+The hook is a custom httpcore network backend (`GuardedBackend.connect_tcp`). The probe uses it
+through httpcore's public `network_backend=` parameter (`build_pool`); other callers get an httpx
+client (`guarded_client`), for which `build_transport` replaces httpx 0.28's private connection
+pool because httpx has no public hook yet. `PINNED_VERSIONS` and the tests guard both.
 """
 
 from __future__ import annotations

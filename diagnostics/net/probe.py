@@ -1,6 +1,6 @@
 """One HTTP exchange with an endpoint, observed phase by phase.
 
-`exchange` sends one request through a guarded client and records what happened: resolved and
+`exchange` sends one request through a guarded connection pool and records what happened: resolved and
 connected addresses, DNS / TCP connect / TLS / time-to-first-byte / total timings, status,
 headers and the first bytes of the body, or the kind of failure. httpx timeouts apply per
 operation (a server trickling one byte every 9 s never trips a 10 s read timeout), so the whole
