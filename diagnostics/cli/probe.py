@@ -66,6 +66,8 @@ def run(args: argparse.Namespace, config: Config) -> Outcome | int:
             raise InputError("the timeout must be between 0 and 300 seconds", field="--timeout")
         profile = profile.with_timeout(args.timeout)
     ssl_context = _ssl_context(args.ca_file)
+    if args.scheme and not args.secret:
+        raise InputError("--scheme signs the test event and needs --secret (or --secret - for stdin)", field="--scheme")
     secret = _secret(args.secret)
     if args.urls_file:
         if secret:

@@ -2,7 +2,7 @@
 
 `exchange` sends one request through a guarded connection pool and records what happened: resolved and
 connected addresses, DNS / TCP connect / TLS / time-to-first-byte / total timings, status,
-headers and the first bytes of the body, or the kind of failure. httpx timeouts apply per
+headers and the first bytes of the body, or the kind of failure. httpcore timeouts apply per
 operation (a server trickling one byte every 9 s never trips a 10 s read timeout), so the whole
 exchange runs under one `asyncio.timeout` deadline, and at most `max_body_bytes` are read.
 Nothing here judges: the checks turn `Exchange` records into findings.

@@ -112,6 +112,9 @@ def test_sweep_text_report(sandbox: SandboxHandle, tmp_path: Path, capsys: pytes
         (["https://example.com", "--timeout", "0"], "timeout must be between"),
         (["https://example.com", "--ca-file", "/nonexistent.pem"], "CA file not found"),
         (["https://example.com", "--allow", "10.0.0.0/99"], "not a valid CIDR"),
+        (["https://example.com", "--scheme", "stripe"], "needs --secret"),
+        (["https://example.com", "--scheme", "nosuch", "--secret", "x"], "unknown scheme"),
+        (["https://example.com", "--samples", "0"], "samples must be between"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
