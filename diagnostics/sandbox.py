@@ -35,9 +35,11 @@ import tempfile
 import threading
 import time
 import warnings
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -47,6 +49,7 @@ import trustme
 DEMO_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 (documented demo secret, see module docstring)
 HUGE_BODY_BYTES = 1024**3
 MAX_REQUEST_BODY = 1024 * 1024
+MAX_REMEMBERED_REQUESTS = 10_000
 TIMESTAMP_TOLERANCE_S = 300.0
 TLS_VARIANTS = ("expired", "expiring-soon", "wrong-host", "self-signed", "missing-intermediate", "old-tls")
 
@@ -74,13 +77,11 @@ class SandboxStats:
     """What the sandbox received: the tests use it to prove the guard sent no packet."""
 
     connections: int = 0
-    requests: list[tuple[str, str]] = field(default_factory=list)
+    requests: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=MAX_REMEMBERED_REQUESTS))
     flaky_counts: dict[str, int] = field(default_factory=dict)
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -101,6 +102,7 @@ class Receiver:
         self.hmac_options = hmac_options
         self.stats = SandboxStats()
         self._lock = threading.Lock()
+        self._routes = self._route_table()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with self._lock:
@@ -127,13 +129,13 @@ class Receiver:
         parts = [p for p in request.path.split("/") if p]
         name = parts[0] if parts else "healthy"
         arg = parts[1] if len(parts) > 1 else ""
-        handler = self._routes().get(name)
+        handler = self._routes.get(name)
         if handler is None:
-            await _respond(writer, 404, {"error": f"no sandbox scenario {name!r}", "scenarios": sorted(self._routes())})
+            await _respond(writer, 404, {"error": f"no sandbox scenario {name!r}", "scenarios": sorted(self._routes)})
             return
         await handler(request, arg, reader, writer)
 
-    def _routes(self) -> dict[str, Route]:
+    def _route_table(self) -> dict[str, Route]:
         return {
             "healthy": self._healthy,
             "accept-all": self._healthy,
