@@ -173,14 +173,15 @@ def _serializations(body: bytes) -> Iterator[BodyVariant]:
     except (ValueError, UnicodeDecodeError, RecursionError):
         return
     compact = _dumps(value, separators=(",", ":"), ensure_ascii=False)
+    spaced = _dumps(value, ensure_ascii=False)
     yield BodyVariant(RESERIALIZED, "compact JSON (no spaces), as GitHub and JSON.stringify write it", compact)
+    yield BodyVariant(RESERIALIZED, "JSON with ', ' and ': ' separators (json.dumps spacing)", spaced)
+    yield BodyVariant(RESERIALIZED, "compact JSON with non-ASCII escaped as \\uXXXX", _ascii_escaped(compact))
     yield BodyVariant(
-        RESERIALIZED, "Python's default json.dumps style (', ' and ': ')", _dumps(value, ensure_ascii=False)
+        RESERIALIZED,
+        "Python's json.dumps default (', ' and ': ', non-ASCII escaped as \\uXXXX)",
+        _ascii_escaped(spaced),
     )
-    yield BodyVariant(
-        RESERIALIZED, "compact JSON with non-ASCII escaped as \\uXXXX", _dumps(value, separators=(",", ":"))
-    )
-    yield BodyVariant(RESERIALIZED, "json.dumps default with non-ASCII escaped as \\uXXXX", _dumps(value))
     # Indentation uses json's pure-Python encoder: encode once, derive 4-space and \u-escaped forms.
     pretty2 = _dumps(value, indent=2, ensure_ascii=False)
     pretty4 = _INDENT.sub(lambda m: m.group(1) * 2, pretty2)
@@ -198,7 +199,9 @@ def _serializations(body: bytes) -> Iterator[BodyVariant]:
         _dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True),
     )
     yield BodyVariant(
-        RESERIALIZED, "json.dumps default with keys sorted", _dumps(value, ensure_ascii=False, sort_keys=True)
+        RESERIALIZED,
+        "JSON with ', ' and ': ' separators and keys sorted",
+        _dumps(value, ensure_ascii=False, sort_keys=True),
     )
     # Provider quirks (F2): bytes no generic serializer writes.
     upper = _LOWER_ESCAPE.sub(lambda m: b"\\u" + m.group(1).upper(), compact)
