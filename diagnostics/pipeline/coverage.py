@@ -27,6 +27,7 @@ from diagnostics.analyzers.coverage import (
     uncatalogued,
 )
 from diagnostics.analyzers.event_stats import LogStats, collect_log_stats
+from diagnostics.analyzers.event_stats_source import collect_source_stats
 from diagnostics.analyzers.payload_design import judge_types, thin_payload_finding
 from diagnostics.analyzers.payload_schema import PayloadObservation, check_payloads
 from diagnostics.analyzers.payload_versions import (
@@ -40,6 +41,7 @@ from diagnostics.catalog import Catalog, load_catalog, load_schema_file, looks_l
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, sort_findings
 from diagnostics.logs import load_attempts
+from diagnostics.logs.sources import is_database_url
 from diagnostics.payloads import PayloadSample, group_by_type, infer_event_type, load_payload_samples
 from diagnostics.schema_diff import SchemaShaper, Shape, ShapeDiff, diff_shapes, shape_of_samples
 from diagnostics.subscriptions import Subscription, load_subscriptions
@@ -153,6 +155,7 @@ def run_coverage(
     since: datetime | str | None = None,
     until: datetime | str | None = None,
     log_options: Mapping[str, Any] | None = None,
+    pushdown: bool = True,
 ) -> Outcome:
     """Event coverage, payload design and payload versions for one catalog.
 
@@ -163,6 +166,8 @@ def run_coverage(
         payloads: folder of sample payload JSON files.
         since, until: the window (datetime or ISO 8601 text), pushed down to the log source.
         log_options: extra keyword arguments for `load_attempts` (source_format, mapping, table, query).
+        pushdown: with a single database URL in `logs`, run the aggregates inside that database
+            (`analyzers.event_stats_source`) instead of importing the rows first.
 
     Raises InputError (exit 2) when an input is unusable.
     """
@@ -170,12 +175,22 @@ def run_coverage(
     cat = load_catalog(catalog)
     subs: list[Subscription] = load_subscriptions(subscriptions) if subscriptions else []
     stats: LogStats | None = None
-    if logs:
-        attempts = load_attempts(list(logs), since=start, until=end, **dict(log_options or {}))
+    aggregated_in = ""
+    source_queries: list[str] = []
+    options = dict(log_options or {})
+    if pushdown and len(logs) == 1 and is_database_url(logs[0]):
+        # One database: aggregate inside it; only aggregates and the payload sample come back.
+        stats = collect_source_stats(logs[0], table=options.get("table"), query=options.get("query"),
+                                     mapping=options.get("mapping"), since=start, until=end, executed=source_queries)
+        aggregated_in = "the source database"
+    elif logs:
+        attempts = load_attempts(list(logs), since=start, until=end, **options)
         try:
             stats = collect_log_stats(attempts)
         finally:
             attempts.conn.close()
+        source_queries = list(attempts.source_queries)
+        aggregated_in = "DuckDB (after a filtered import)"
     samples = _relabel_samples(load_payload_samples(payloads), cat) if payloads else []
     sample_groups = group_by_type(samples)
 
@@ -251,7 +266,10 @@ def run_coverage(
     }
     if stats is not None:
         metrics.update(attempts=stats.total_attempts, window=_window_text(stats),
-                       types_sent=len(stats.types), deliveries=sum(t.deliveries for t in stats.types.values()))
+                       types_sent=len(stats.types), deliveries=sum(t.deliveries for t in stats.types.values()),
+                       aggregated_in=aggregated_in)
+        if source_queries:
+            metrics["source_queries"] = source_queries
     if samples:
         metrics.update(payload_samples=len(samples), sample_types=len(sample_groups))
     metrics["per_type"] = {row["event_type"]: {k: v for k, v in row.items() if k != "event_type"} for row in matrix}

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import statistics
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from diagnostics.analyzers.event_stats import collect_log_stats
+from diagnostics.analyzers.event_stats_source import collect_source_stats
+from diagnostics.errors import InputError
 from diagnostics.logs import load_attempts
-from tests.fixtures.coverage.planted import build
+from tests.fixtures.coverage.planted import START, build
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +77,36 @@ def test_payload_sample_is_bounded(tmp_path: Path) -> None:
     assert max(per_group.values()) == 2
     v1_events = {r["event_id"] for r in log.rows if r["event_type"] == "invoice.paid" and r["payload_version"] == "v1"}
     assert stats.payload_groups[("invoice.paid", "v1")] == len(v1_events)  # events, not deliveries
+
+
+def test_source_aggregates_match_the_duckdb_ones(planted, tmp_path: Path) -> None:
+    log, duck = planted
+    db = tmp_path / "attempts.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE attempts_src (id TEXT, kind TEXT, endpoint TEXT, attempt INTEGER, at TEXT, "
+                     "status_code INTEGER, duration_ms REAL, payload TEXT, payload_version TEXT)")
+        conn.executemany("INSERT INTO attempts_src VALUES (?,?,?,?,?,?,?,?,?)", [
+            (r["event_id"], r["event_type"], r["endpoint"], r["attempt"], r["attempted_at"].isoformat(),
+             r["status_code"], r["duration_ms"], r["payload"], r["payload_version"]) for r in log.rows])
+    executed: list[str] = []
+    mapping = {"event_id": "id", "event_type": "kind", "attempted_at": "at"}
+    source = collect_source_stats(f"sqlite:///{db}", table="attempts_src", mapping=mapping, executed=executed)
+    assert source.pairs == duck.pairs and source.versions == duck.versions and source.window == duck.window
+    assert [(p.event_id, p.version, p.payload) for p in source.payloads] == [
+        (p.event_id, p.version, p.payload) for p in duck.payloads]
+    for name, got in source.types.items():
+        want = duck.types[name]
+        assert (got.deliveries, got.events, got.attempts, got.endpoints, got.succeeded, got.first_seen,
+                got.last_seen) == (want.deliveries, want.events, want.attempts, want.endpoints, want.succeeded,
+                                   want.first_seen, want.last_seen)
+        assert got.p95_ms is None  # SQLite has no percentile_cont
+    assert len(executed) == 5 and all("attempts_src" in sql for sql in executed)
+    # The window goes into the WHERE clause of every statement.
+    since = START + timedelta(days=1)
+    later = collect_source_stats(f"sqlite:///{db}", table="attempts_src", mapping=mapping, since=since)
+    assert later.total_attempts == sum(1 for r in log.rows if r["attempted_at"] >= since)
+
+
+def test_source_errors_are_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no table 'nope'"):
+        collect_source_stats(f"sqlite:///{tmp_path / 'empty.db'}", table="nope")
