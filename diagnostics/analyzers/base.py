@@ -3,9 +3,10 @@ per-event and per-run tables computed once for all of them.
 
 Analyzers are pure: they read the canonical `attempts` table (through DuckDB, where the heavy
 aggregation runs) and return Findings; only small aggregates come back to Python. `prepare`
-builds two derived tables on the same connection so that the expensive passes happen once:
-`_events` (one row per endpoint and event) and `_runs` (islands of consecutive failed attempts
-per endpoint, the gaps-and-islands query).
+builds derived tables on the same connection so that each expensive pass happens once:
+`_events` (one row per endpoint and event), `_runs` (islands of consecutive failed attempts per
+endpoint, the gaps-and-islands query), `_failures` (the failed attempts only, a small table),
+and `_endpoint_stats` / `_type_stats` (counts and latency percentiles).
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def prepare(attempts: AttemptTable, profile: SenderProfile) -> LogAnalysis:
                count(*) FILTER (WHERE trigger = 'auto') AS auto_attempts,
                coalesce(max(attempt) FILTER (WHERE trigger = 'auto'), 0) AS max_auto_attempt,
                count(*) FILTER (WHERE {OK}) AS successes,
+               count(*) FILTER (WHERE {OK} AND trigger = 'replay') AS ok_replays,
+               count(*) FILTER (WHERE {OK} AND trigger = 'manual') AS ok_manual,
+               arg_min(trigger, attempted_at) FILTER (WHERE {OK}) AS first_ok_trigger,
                min(attempted_at) AS first_at,
                max(attempted_at) AS last_at,
                min(attempted_at) FILTER (WHERE {OK}) AS first_ok,
@@ -75,8 +79,7 @@ def prepare(attempts: AttemptTable, profile: SenderProfile) -> LogAnalysis:
                bool_or(NOT {OK} AND (error = 'timeout' OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95})))
                    AS had_cutoff,
                min(attempted_at) FILTER (WHERE NOT {OK} AND (error = 'timeout'
-                   OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95}))) AS first_cutoff,
-               any_value(payload) AS payload
+                   OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95}))) AS first_cutoff
         FROM {attempts.name}
         GROUP BY endpoint, event_id"""
     )
@@ -105,6 +108,21 @@ def prepare(attempts: AttemptTable, profile: SenderProfile) -> LogAnalysis:
         GROUP BY endpoint, island
         HAVING sum(n) >= 2 OR arg_max_null(next_at, last_rn) IS NULL"""
     )
+    conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _failures AS
+        SELECT endpoint, event_id, event_type, url, attempted_at, seq, status_code, error, {OUTCOME} AS outcome
+        FROM {attempts.name} WHERE NOT {OK}"""
+    )
+    for name, key in (("_endpoint_stats", "endpoint"), ("_type_stats", "coalesce(event_type, '(none)')")):
+        conn.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {name} AS
+            SELECT {key} AS name, count(*) AS attempts, count(*) FILTER (WHERE {OK}) AS successes,
+                   count(duration_ms) AS timed, quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q,
+                   count(*) FILTER (WHERE duration_ms >= {timeout_ms * 0.8}) AS near_timeout,
+                   regr_slope(duration_ms, epoch(attempted_at)) * 86400 AS slope_per_day,
+                   min(attempted_at) AS first_at, max(attempted_at) AS last_at
+            FROM {attempts.name} GROUP BY ALL"""
+        )
     return LogAnalysis(conn=conn, profile=profile, subject=attempts.subject(), table=attempts.name)
 
 

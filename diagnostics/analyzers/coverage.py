@@ -37,6 +37,7 @@ class Observed:
     basis: str  # "delivery log" or "payload samples"
     types: Mapping[str, TypeStats] = field(default_factory=dict)
     sample_counts: Mapping[str, int] = field(default_factory=dict)
+    sample_sizes: Mapping[str, float] = field(default_factory=dict)  # median bytes per type, samples only
     pairs: Mapping[tuple[str, str], int] = field(default_factory=dict)
     window: str = ""
 
@@ -264,6 +265,8 @@ def coverage_matrix(
             row["success_rate"] = _pct(stats.success_rate) if stats else ""
             row["p95_ms"] = _num(stats.p95_ms) if stats else ""
             row["median_payload_bytes"] = _num(stats.median_payload_bytes) if stats else ""
+        elif observed is not None:
+            row["median_payload_bytes"] = _num(observed.sample_sizes.get(name))
         if versions_sent is not None:
             row["versions_sent"] = ", ".join(versions_sent.get(name, ()))
         if design is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from diagnostics.analyzers.base import OK, LogAnalysis, fmt_time, pct
+from diagnostics.analyzers.base import LogAnalysis, fmt_time, pct
 from diagnostics.findings import Finding, Severity, Status
 
 SOURCE = "analyzers.duplicates"
@@ -23,30 +23,23 @@ SOURCE = "analyzers.duplicates"
 def duplicate_events(a: LogAnalysis) -> list[dict]:
     """Every duplicated (endpoint, event) with its cause, earliest first."""
     return a.rows(
-        f"""WITH after_ok AS (
-                SELECT t.endpoint, t.event_id,
-                       bool_or(t.trigger = 'replay') AS replayed,
-                       bool_or(t.trigger = 'manual') AS resent
-                FROM {a.table} t JOIN _events e USING (endpoint, event_id)
-                WHERE e.successes >= 2 AND {OK.replace('status_code', 't.status_code')}
-                      AND t.attempted_at > e.first_ok
-                GROUP BY ALL
-            ),
-            same_host AS (
-                SELECT event_id, host, min(endpoint) AS endpoint, count(*) AS endpoints,
+        """WITH same_host AS (
+                SELECT event_id, host, min(endpoint) AS endpoint,
                        string_agg(endpoint, ', ' ORDER BY endpoint) AS endpoint_list
                 FROM _events WHERE successes >= 1 AND host IS NOT NULL AND host <> ''
+                  AND event_id IN (SELECT event_id FROM _events GROUP BY event_id HAVING count(*) > 1)
                 GROUP BY event_id, host HAVING count(*) >= 2
             )
             SELECT e.endpoint, e.event_id, e.event_type, e.successes, e.first_ok, e.last_ok,
-                   CASE WHEN e.successes >= 2 AND ao.replayed THEN 'bulk-replay'
-                        WHEN e.successes >= 2 AND ao.resent THEN 'manual-resend'
+                   CASE WHEN e.successes >= 2 AND e.ok_replays - CAST(e.first_ok_trigger = 'replay' AS INTEGER) > 0
+                            THEN 'bulk-replay'
+                        WHEN e.successes >= 2 AND e.ok_manual - CAST(e.first_ok_trigger = 'manual' AS INTEGER) > 0
+                            THEN 'manual-resend'
                         WHEN e.successes >= 2 THEN 'repeated-success'
                         WHEN e.had_cutoff AND e.first_cutoff < e.first_ok THEN 'timeout-then-success'
                         ELSE 'several-endpoints' END AS cause,
                    sh.endpoint_list AS endpoints
             FROM _events e
-            LEFT JOIN after_ok ao USING (endpoint, event_id)
             LEFT JOIN same_host sh ON sh.event_id = e.event_id AND sh.endpoint = e.endpoint
             WHERE e.successes >= 2
                OR (e.successes >= 1 AND e.had_cutoff AND e.first_cutoff < e.first_ok)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnostics.analyzers.base import OK, OUTCOME, LogAnalysis, fmt_time, pct
+from diagnostics.analyzers.base import LogAnalysis, fmt_time, pct
 from diagnostics.findings import Finding, Severity, Status
 
 MIN_ATTEMPTS = 20
@@ -24,6 +24,7 @@ SOURCE = "analyzers.failure_rates"
 
 def failing_groups(a: LogAnalysis, key: str) -> list[dict[str, Any]]:
     """Values of `key` (endpoint or event_type) at or over WARN_RATE, worst first."""
+    stats_table = "_endpoint_stats" if key == "endpoint" else "_type_stats"
     contrast = (
         f"AND g.name <> '(none)' AND t.attempts > g.attempts "
         f"AND g.failed / g.attempts >= {TYPE_CONTRAST} * (t.failed - g.failed) / (t.attempts - g.attempts)"
@@ -31,24 +32,22 @@ def failing_groups(a: LogAnalysis, key: str) -> list[dict[str, Any]]:
         else ""
     )
     return a.rows(
-        f"""WITH g AS (
-                SELECT coalesce({key}, '(none)') AS name, count(*) AS attempts,
-                       count(*) FILTER (WHERE NOT {OK}) AS failed,
-                       count(DISTINCT event_id) FILTER (WHERE NOT {OK}) AS events_failed
-                FROM {a.table} GROUP BY ALL
-            ), t AS (SELECT sum(attempts) AS attempts, sum(failed) AS failed FROM g)
-            SELECT g.* FROM g, t
-            WHERE g.attempts >= {MIN_ATTEMPTS} AND g.failed >= {WARN_RATE} * g.attempts
-                  {contrast}
+        f"""WITH g AS (SELECT name, attempts, attempts - successes AS failed FROM {stats_table}),
+                 t AS (SELECT sum(attempts) AS attempts, sum(failed) AS failed FROM g)
+            SELECT g.name, g.attempts, g.failed,
+                   (SELECT count(DISTINCT event_id) FROM _failures f
+                    WHERE coalesce(f.{key}, '(none)') = g.name) AS events_failed
+            FROM g, t
+            WHERE g.attempts >= {MIN_ATTEMPTS} AND g.failed >= {WARN_RATE} * g.attempts {contrast}
             ORDER BY g.failed / g.attempts DESC, g.name"""
     )
 
 
 def _groups_of(a: LogAnalysis, key: str, name: str) -> list[dict[str, Any]]:
     return a.rows(
-        f"""SELECT {OUTCOME} AS failure, count(*) AS attempts, min(attempted_at) AS first_seen,
+        f"""SELECT outcome AS failure, count(*) AS attempts, min(attempted_at) AS first_seen,
                    max(attempted_at) AS last_seen
-            FROM {a.table} WHERE coalesce({key}, '(none)') = ? AND NOT {OK}
+            FROM _failures WHERE coalesce({key}, '(none)') = ?
             GROUP BY ALL ORDER BY attempts DESC, failure""",
         [name],
     )

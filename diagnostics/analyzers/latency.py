@@ -21,13 +21,10 @@ SOURCE = "analyzers.latency"
 
 def analyze(a: LogAnalysis) -> list[Finding]:
     timeout = a.timeout_ms
+    # base.prepare counts attempts at 80% of the timeout or more: NEAR_SHARE must stay 0.8.
     rows = a.rows(
-        f"""SELECT endpoint, count(duration_ms) AS timed, quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q,
-                   count(*) FILTER (WHERE duration_ms >= {NEAR_SHARE * timeout}) AS near,
-                   regr_slope(duration_ms, epoch(attempted_at)) * 86400 AS slope_per_day,
-                   max(attempted_at) AS last_at
-            FROM {a.table} WHERE duration_ms IS NOT NULL
-            GROUP BY endpoint HAVING count(duration_ms) >= {MIN_ATTEMPTS} ORDER BY endpoint"""
+        f"""SELECT name AS endpoint, timed, q, near_timeout AS near, slope_per_day, last_at
+            FROM _endpoint_stats WHERE timed >= {MIN_ATTEMPTS} ORDER BY name"""
     )
     findings = []
     for r in rows:

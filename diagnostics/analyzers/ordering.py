@@ -1,7 +1,9 @@
 """out-of-order-delivery: for the same resource, a later event was delivered before an earlier one.
 
 Needs payloads: the resource is `data.id` (or `data.object.id`), the event time `created_at`
-(or `created`, `timestamp`, else the event's first attempt). For each endpoint and resource the
+(or `created`, `timestamp`, else the event's first attempt). The payload is read from each
+event's first attempt (attempt 1), so only one JSON document per event is parsed; events whose
+first attempt lies outside the loaded window are not checked. For each endpoint and resource the
 events are put in creation order; a pair where the later event's first successful delivery came
 before the earlier one's is out of order. Without payloads the check cannot run (error).
 """
@@ -22,9 +24,13 @@ CREATED = (
 
 def inversions(a: LogAnalysis) -> list[dict]:
     return a.rows(
-        f"""WITH ev AS (
-                SELECT endpoint, event_id, event_type, first_ok, {RESOURCE} AS resource, {CREATED} AS created
-                FROM _events WHERE payload IS NOT NULL AND first_ok IS NOT NULL AND json_valid(payload)
+        f"""WITH first_payload AS (
+                SELECT endpoint, event_id, payload FROM {a.table}
+                WHERE attempt = 1 AND payload IS NOT NULL AND json_valid(payload)
+            ), ev AS MATERIALIZED (
+                SELECT e.endpoint, e.event_id, e.event_type, e.first_ok, {RESOURCE} AS resource, {CREATED} AS created
+                FROM _events e JOIN first_payload p USING (endpoint, event_id)
+                WHERE e.first_ok IS NOT NULL
             ), multi AS (
                 SELECT * FROM ev WHERE resource IS NOT NULL
                   AND (endpoint, resource) IN (SELECT endpoint, resource FROM ev WHERE resource IS NOT NULL
@@ -42,7 +48,7 @@ def inversions(a: LogAnalysis) -> list[dict]:
 
 
 def analyze(a: LogAnalysis) -> list[Finding]:
-    with_payload = a.value("SELECT count(*) FROM _events WHERE payload IS NOT NULL")
+    with_payload = a.value(f"SELECT count(payload) FROM {a.table}")
     if not with_payload:
         return [
             Finding(

@@ -20,7 +20,7 @@ def episodes(a: LogAnalysis) -> list[dict]:
                 SELECT endpoint, attempted_at,
                        CASE WHEN epoch(attempted_at) - epoch(lag(attempted_at) OVER w) < {EPISODE_GAP_MINUTES * 60}
                             THEN 0 ELSE 1 END AS starts
-                FROM {a.table} WHERE status_code = 429
+                FROM _failures WHERE status_code = 429
                 WINDOW w AS (PARTITION BY endpoint ORDER BY attempted_at, seq)
             ), e AS (
                 SELECT endpoint, attempted_at, sum(starts) OVER (PARTITION BY endpoint ORDER BY attempted_at
@@ -43,7 +43,7 @@ def analyze(a: LogAnalysis) -> list[Finding]:
                     SELECT endpoint, status_code,
                            epoch(lead(attempted_at) OVER (PARTITION BY endpoint, event_id ORDER BY attempted_at, seq))
                            - epoch(attempted_at) AS wait_s
-                    FROM {a.table} WHERE endpoint IN (SELECT DISTINCT endpoint FROM {a.table} WHERE status_code = 429)
+                    FROM {a.table} WHERE endpoint IN (SELECT DISTINCT endpoint FROM _failures WHERE status_code = 429)
                 )
                 SELECT endpoint, median(wait_s) AS median_wait, min(wait_s) AS min_wait
                 FROM n WHERE status_code = 429 AND wait_s IS NOT NULL GROUP BY endpoint"""

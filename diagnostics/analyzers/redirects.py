@@ -11,17 +11,17 @@ SOURCE = "analyzers.redirects"
 
 def analyze(a: LogAnalysis) -> list[Finding]:
     rows = a.rows(
-        f"""SELECT endpoint, count(*) AS attempts, count(DISTINCT event_id) AS events,
+        """SELECT endpoint, count(*) AS attempts, count(DISTINCT event_id) AS events,
                    min(attempted_at) AS first_seen, max(attempted_at) AS last_seen,
                    string_agg(DISTINCT CAST(status_code AS VARCHAR), ', ') AS statuses,
                    string_agg(DISTINCT url, ' | ') AS urls
-            FROM {a.table} WHERE status_code BETWEEN 300 AND 399
+            FROM _failures WHERE status_code BETWEEN 300 AND 399
             GROUP BY endpoint ORDER BY endpoint"""
     )
     findings = []
     for r in rows:
         samples = a.rows(
-            f"""SELECT event_id, attempted_at, status_code, url FROM {a.table}
+            """SELECT event_id, attempted_at, status_code, url FROM _failures
                 WHERE endpoint = ? AND status_code BETWEEN 300 AND 399 ORDER BY attempted_at, seq LIMIT 20""",
             [r["endpoint"]],
         )

@@ -7,43 +7,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnostics.analyzers.base import MAX_ROWS_IN_METRICS, OK, OUTCOME, LogAnalysis, fmt_time, pct
+from diagnostics.analyzers.base import MAX_ROWS_IN_METRICS, LogAnalysis, fmt_time, pct
 
 
 def _breakdown(a: LogAnalysis, key: str) -> dict[str, dict[str, int]]:
-    """key value -> {outcome: failed attempts}, failures only."""
+    """key value -> {outcome: failed attempts}, from the failures table."""
     result: dict[str, dict[str, int]] = {}
     for row in a.rows(
-        f"SELECT {key} AS k, {OUTCOME} AS outcome, count(*) AS n FROM {a.table} "
-        f"WHERE NOT {OK} GROUP BY ALL ORDER BY k, n DESC, outcome"
+        f"SELECT {key} AS k, outcome, count(*) AS n FROM _failures GROUP BY ALL ORDER BY k, n DESC, outcome"
     ):
         result.setdefault(str(row["k"]), {})[row["outcome"]] = int(row["n"])
     return result
 
 
-def _group_stats(a: LogAnalysis, key: str) -> list[dict[str, Any]]:
-    rows = a.rows(
-        f"""SELECT coalesce({key}, '(none)') AS k, count(*) AS attempts, count(DISTINCT event_id) AS events,
-                   count(*) FILTER (WHERE {OK}) AS successes,
-                   quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q,
-                   min(attempted_at) AS first_at, max(attempted_at) AS last_at
-            FROM {a.table} GROUP BY ALL ORDER BY attempts DESC, k"""
-    )
-    breakdown = _breakdown(a, f"coalesce({key}, '(none)')")
+def _group_stats(a: LogAnalysis, stats_table: str, key: str) -> list[dict[str, Any]]:
+    """Rows of `_endpoint_stats` or `_type_stats` with event counts and the error breakdown."""
+    events = {
+        str(r["k"]): int(r["n"]) for r in a.rows(f"SELECT {key} AS k, count(*) AS n FROM _events GROUP BY ALL")
+    }
+    breakdown = _breakdown(a, key)
     out = []
-    for row in rows:
+    for row in a.rows(f"SELECT * FROM {stats_table} ORDER BY attempts DESC, name"):
         q = row["q"] or [None, None, None]
-        errors = breakdown.get(str(row["k"]), {})
+        name = str(row["name"])
         out.append(
             {
-                "name": row["k"],
+                "name": name,
                 "attempts": int(row["attempts"]),
-                "events": int(row["events"]),
+                "events": events.get(name, 0),
                 "success_rate": pct(row["successes"], row["attempts"]),
                 "p50_ms": None if q[0] is None else round(q[0], 1),
                 "p95_ms": None if q[1] is None else round(q[1], 1),
                 "p99_ms": None if q[2] is None else round(q[2], 1),
-                "errors": errors,
+                "errors": breakdown.get(name, {}),
                 "first_at": row["first_at"],
                 "last_at": row["last_at"],
             }
@@ -54,9 +50,9 @@ def _group_stats(a: LogAnalysis, key: str) -> list[dict[str, Any]]:
 def failure_groups(a: LogAnalysis) -> list[dict[str, Any]]:
     """One group per endpoint and failure kind (error or status), most frequent first."""
     return a.rows(
-        f"""SELECT endpoint, {OUTCOME} AS failure, count(*) AS attempts, count(DISTINCT event_id) AS events,
+        f"""SELECT endpoint, outcome AS failure, count(*) AS attempts, count(DISTINCT event_id) AS events,
                    min(attempted_at) AS first_seen, max(attempted_at) AS last_seen
-            FROM {a.table} WHERE NOT {OK}
+            FROM _failures
             GROUP BY ALL ORDER BY attempts DESC, endpoint, failure LIMIT {MAX_ROWS_IN_METRICS}"""
     )
 
@@ -77,13 +73,14 @@ def _table_row(stat: dict[str, Any], label: str) -> dict[str, Any]:
 
 def compute(a: LogAnalysis) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """(metrics, tables): the same numbers as JSON-able metrics and as rows for reports."""
-    endpoints = _group_stats(a, "endpoint")
-    event_types = _group_stats(a, "event_type")
+    endpoints = _group_stats(a, "_endpoint_stats", "endpoint")
+    event_types = _group_stats(a, "_type_stats", "coalesce(event_type, '(none)')")
     groups = failure_groups(a)
     totals = a.rows(
-        f"SELECT count(*) AS attempts, count(DISTINCT event_id) AS events, count(*) FILTER (WHERE {OK}) AS ok, "
-        f"min(attempted_at) AS first_at, max(attempted_at) AS last_at FROM {a.table}"
+        "SELECT sum(attempts) AS attempts, sum(successes) AS ok, min(first_at) AS first_at, max(last_at) AS last_at "
+        "FROM _endpoint_stats"
     )[0]
+    totals["events"] = a.value("SELECT count(DISTINCT event_id) FROM _events")
     metrics = {
         "attempts": int(totals["attempts"]),
         "events": int(totals["events"]),

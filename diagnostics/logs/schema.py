@@ -127,6 +127,7 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-process DuckDB connection that reads and writes times in UTC."""
     conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
+    conn.execute("SET enable_progress_bar = false")
     if memory_limit:
         conn.execute(f"SET memory_limit = '{memory_limit}'")
     return conn
@@ -169,37 +170,44 @@ def _text(expr: str) -> str:
     return f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
 
 
-def _timestamp_exprs(col: str, ctype: str, naive_is_utc: bool) -> tuple[str, str]:
-    """(value expression, classification expression) for attempted_at of a given source type."""
+def _timestamp_exprs(col: str, ctype: str, naive_is_utc: bool) -> tuple[str, str, str]:
+    """(raw, kind, value) expressions for attempted_at of a given source type.
+
+    `raw` and `kind` (the vocabulary of timestamps.classify_sql, 'ok' for typed values) belong to
+    the inner select; `value` reads their columns `_ts` and `_ts_kind` one level above.
+    """
+    null_or_ok = f"CASE WHEN {col} IS NULL THEN 'null' ELSE 'ok' END"
+    text = f"CAST({col} AS VARCHAR)"
     if "TIME ZONE" in ctype or ctype == "TIMESTAMPTZ":
-        return col, f"CASE WHEN {col} IS NULL THEN 'null' ELSE 'ok' END"
+        return col, null_or_ok, "_ts"
     if ctype.startswith("TIMESTAMP") or ctype == "DATE":
         # A typed column without zone (Parquet, a database): the schema says UTC.
-        return f"CAST({col} AS TIMESTAMPTZ)", f"CASE WHEN {col} IS NULL THEN 'null' ELSE 'ok' END"
+        return col, null_or_ok, "CAST(_ts AS TIMESTAMPTZ)"
     if ctype in NUMERIC_TYPES or ctype.startswith("DECIMAL"):
-        n = f"CAST({col} AS DOUBLE)"
+        n = "CAST(_ts AS DOUBLE)"
         cases = " ".join(
             f"WHEN {n} >= {lo} AND {n} < {hi} THEN to_timestamp({n} / {d})" for _u, lo, hi, d in EPOCH_UNITS
         )
-        cls = (
-            f"CASE WHEN {col} IS NULL THEN 'null' WHEN {n} < {EPOCH_UNITS[0][1]} THEN 'small_number' "
-            f"WHEN {n} >= {EPOCH_UNITS[-1][2]} THEN 'unrecognized' ELSE 'ok' END"
+        kind = (
+            f"CASE WHEN {col} IS NULL THEN 'null' WHEN CAST({col} AS DOUBLE) < {EPOCH_UNITS[0][1]} THEN 'small_number' "
+            f"WHEN CAST({col} AS DOUBLE) >= {EPOCH_UNITS[-1][2]} THEN 'unrecognized' ELSE 'ok' END"
         )
-        return f"CASE {cases} ELSE NULL END", cls
-    text = f"CAST({col} AS VARCHAR)"
-    return normalize_sql(text, naive_is_utc=naive_is_utc), classify_sql(text)
+        return col, kind, f"CASE {cases} ELSE NULL END"
+    return f"trim({text})", classify_sql(text), normalize_sql("_ts", naive_is_utc=naive_is_utc, kind="_ts_kind")
 
 
-def _normalized_select(
-    conn: duckdb.DuckDBPyConnection, stage: Stage, file_index: int, naive_is_utc: bool
-) -> tuple[str, str]:
-    """SELECT of canonical typed columns plus `_problem`/`_ambiguous`, and the attempted_at class."""
+def _normalized_select(conn: duckdb.DuckDBPyConnection, stage: Stage, file_index: int, naive_is_utc: bool) -> str:
+    """SELECT of the canonical typed columns plus what the checks need, for one stage.
+
+    Two levels: the inner one trims each raw value once and classifies the timestamp, the outer
+    one types the values from those columns, so no expression runs twice per row.
+    """
     types = _column_types(conn, stage)
     missing = [c for c in REQUIRED_COLUMNS if c not in types]
     if missing:
         header = [c for c in types if not c.startswith("_")]
         hint = ""
-        if len(header) == 1 and any(d in header[0] for d in (";", "\t", "|", ",")):
+        if len(header) == 1 and any(d in header[0] for d in (";", "\t", "|", ",", ":")):
             hint = f"; the header is one column {header[0][:60]!r}: is the file delimited by another character?"
         raise InputError(
             f"missing required column(s) {', '.join(missing)} (found: {', '.join(header)[:200]}){hint}",
@@ -208,70 +216,54 @@ def _normalized_select(
             field=missing[0],
         )
 
-    def col(name: str) -> str | None:
-        return quote(name) if name in types else None
+    def raw(name: str) -> str:
+        return _text(quote(name)) if name in types else "CAST(NULL AS VARCHAR)"
 
-    ts_value, ts_class = _timestamp_exprs(quote("attempted_at"), types["attempted_at"], naive_is_utc)
-    status_raw = _text(col("status_code")) if col("status_code") else "NULL"
-    status = f"TRY_CAST(TRY_CAST({status_raw} AS DOUBLE) AS INTEGER)"
-    error_raw = _text(col("error")) if col("error") else "NULL"
-    trigger_raw = f"lower({_text(col('trigger'))})" if col("trigger") else "NULL"
+    def number(name: str) -> str:
+        """Typed numbers pass through (Parquet, databases); text is trimmed and parsed above."""
+        ctype = types.get(name, "")
+        return quote(name) if ctype in NUMERIC_TYPES or ctype.startswith("DECIMAL") else raw(name)
+
+    ts_raw, ts_kind, ts_value = _timestamp_exprs(quote("attempted_at"), types["attempted_at"], naive_is_utc)
     synonyms = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in TRIGGER_SYNONYMS.items())
-
-    def text_or_null(name: str, limit: int | None = None) -> str:
-        c = col(name)
-        if not c:
-            return "CAST(NULL AS VARCHAR)"
-        return f"left({_text(c)}, {limit})" if limit else _text(c)
-
-    duration = f"TRY_CAST({_text(col('duration_ms'))} AS DOUBLE)" if col("duration_ms") else "CAST(NULL AS DOUBLE)"
-    attempt = f"TRY_CAST(TRY_CAST({_text(col('attempt'))} AS DOUBLE) AS INTEGER)" if col("attempt") else "NULL"
-    problem = (
-        "CASE "
-        f"WHEN {_text(quote('event_id'))} IS NULL THEN 'event_id is empty' "
-        f"WHEN {_text(quote('endpoint'))} IS NULL THEN 'endpoint is empty' "
-        f"WHEN {ts_class} = 'null' THEN 'attempted_at is empty' "
-        + (
-            ""
-            if naive_is_utc
-            else f"WHEN {ts_class} = 'naive' THEN 'attempted_at ' || {_text(quote('attempted_at'))} || "
-            f"{sql_literal(' ' + AMBIGUOUS_NAIVE)} "
-        )
-        + f"WHEN {ts_class} = 'slash' THEN 'attempted_at ' || {_text(quote('attempted_at'))} || "
-        f"{sql_literal(' ' + AMBIGUOUS_SLASH)} "
-        f"WHEN {ts_class} = 'small_number' THEN 'attempted_at ' || {_text(quote('attempted_at'))} || "
-        f"{sql_literal(' ' + AMBIGUOUS_NUMBER)} "
-        f"WHEN {ts_class} = 'unrecognized' OR ({ts_value}) IS NULL THEN 'attempted_at ' || "
-        f"left({_text(quote('attempted_at'))}, 40) || {sql_literal(' ' + UNRECOGNIZED)} "
-        f"WHEN {status_raw} IS NOT NULL AND {status} IS NULL THEN 'status_code ' || left({status_raw}, 20) || "
-        "' is not a number' "
-        f"WHEN {status} IS NOT NULL AND ({status} < 100 OR {status} > 599) THEN 'status_code ' || {status} || "
-        "' is outside 100-599' "
-        "ELSE NULL END"
-    )
-    ambiguous_kinds = "'slash', 'small_number'" + ("" if naive_is_utc else ", 'naive'")
-    ambiguous = f"({ts_class} IN ({ambiguous_kinds}))"
-    select = f"""
-        SELECT
-            {_text(quote('event_id'))} AS event_id,
-            {text_or_null('event_type')} AS event_type,
-            {_text(quote('endpoint'))} AS endpoint,
-            {text_or_null('url', 2000)} AS url,
-            {attempt} AS attempt,
-            {ts_value} AS attempted_at,
-            {status} AS status_code,
-            {error_kind_sql(error_raw)} AS error,
-            {duration} AS duration_ms,
-            coalesce(CASE {trigger_raw} {synonyms} ELSE NULL END, 'auto') AS trigger,
-            {text_or_null('response_body', MAX_BODY_CHARS)} AS response_body,
-            {text_or_null('payload')} AS payload,
-            {text_or_null('payload_version')} AS payload_version,
-            CAST({file_index} AS BIGINT) * 1099511627776 + CAST(_line AS BIGINT) AS seq,
-            _line,
-            {problem} AS _problem,
-            {ambiguous} AS _ambiguous
+    inner = f"""
+        SELECT {raw('event_id')} AS event_id, {raw('event_type')} AS event_type, {raw('endpoint')} AS endpoint,
+               left({raw('url')}, 2000) AS url, {number('attempt')} AS _attempt, {ts_raw} AS _ts,
+               {ts_kind} AS _ts_kind, {number('status_code')} AS _status, {raw('error')} AS _error,
+               {number('duration_ms')} AS _duration, lower({raw('trigger')}) AS _trigger,
+               left({raw('response_body')}, {MAX_BODY_CHARS}) AS response_body, {raw('payload')} AS payload,
+               {raw('payload_version')} AS payload_version,
+               CAST({file_index} AS BIGINT) * 1099511627776 + CAST(_line AS BIGINT) AS seq,
+               CAST(_line AS BIGINT) AS _line
         FROM {stage.name}"""
-    return select, stage.file
+    return f"""
+        SELECT event_id, event_type, endpoint, url,
+               TRY_CAST(TRY_CAST(_attempt AS DOUBLE) AS INTEGER) AS attempt,
+               {ts_value} AS attempted_at,
+               TRY_CAST(TRY_CAST(_status AS DOUBLE) AS INTEGER) AS status_code,
+               {error_kind_sql('_error')} AS error,
+               TRY_CAST(_duration AS DOUBLE) AS duration_ms,
+               coalesce(CASE _trigger {synonyms} ELSE NULL END, 'auto') AS trigger,
+               response_body, payload, payload_version, seq,
+               _line, {sql_literal(stage.file)} AS _file, CAST(_ts AS VARCHAR) AS _ts, _ts_kind,
+               CAST(_status AS VARCHAR) AS _status
+        FROM ({inner})"""
+
+
+_PROBLEM = (
+    "CASE WHEN event_id IS NULL THEN 'event_id is empty' "
+    "WHEN endpoint IS NULL THEN 'endpoint is empty' "
+    "WHEN _ts_kind = 'null' THEN 'attempted_at is empty' "
+    "WHEN _ts_kind = 'naive' AND attempted_at IS NULL THEN 'attempted_at ' || _ts || "
+    + sql_literal(" " + AMBIGUOUS_NAIVE)
+    + " WHEN _ts_kind = 'slash' THEN 'attempted_at ' || _ts || " + sql_literal(" " + AMBIGUOUS_SLASH)
+    + " WHEN _ts_kind = 'small_number' THEN 'attempted_at ' || _ts || " + sql_literal(" " + AMBIGUOUS_NUMBER)
+    + " WHEN attempted_at IS NULL THEN 'attempted_at ' || left(_ts, 40) || " + sql_literal(" " + UNRECOGNIZED)
+    + " WHEN _status IS NOT NULL AND status_code IS NULL THEN 'status_code ' || left(_status, 20) || ' is not a number'"
+    " WHEN status_code < 100 OR status_code > 599 THEN 'status_code ' || status_code || ' is outside 100-599'"
+    " ELSE NULL END"
+)
+_HELPER_COLUMNS = ("_line", "_file", "_ts", "_ts_kind", "_status", "_problem")
 
 
 def finalize(
@@ -284,71 +276,80 @@ def finalize(
     naive_is_utc: bool = False,
     strict: bool = False,
 ) -> AttemptTable:
-    """Validate staged rows and build the `attempts` table in one statement.
+    """Validate staged rows and build the `attempts` table (one pass over each source).
 
     Raises InputError for an ambiguous timestamp (naming file, line and column), when `strict`
-    and any row is unmappable, or when no row at all could be mapped.
+    and any row is unmappable, or when no row at all could be mapped. On any error the table is
+    dropped: nothing is half-imported.
     """
     if not stages:
         raise InputError("no delivery-log source given")
-    parts = []
-    for index, stage in enumerate(stages):
-        select, file = _normalized_select(conn, stage, index, naive_is_utc)
-        parts.append(f"SELECT *, {sql_literal(file)} AS _file FROM ({select})")
-    union = " UNION ALL ".join(parts)
-    conn.execute(f"CREATE OR REPLACE TEMP VIEW _checked AS {union}")
+    union = " UNION ALL ".join(_normalized_select(conn, stage, i, naive_is_utc) for i, stage in enumerate(stages))
+    # Filters keep unmappable rows (their time or endpoint is unknown) so they are still reported.
+    where, params = ["TRUE"], []
+    if endpoint:
+        where.append("(endpoint = ? OR endpoint IS NULL)")
+        params.append(endpoint)
+    if since:
+        where.append("(attempted_at >= ? OR attempted_at IS NULL)")
+        params.append(since)
+    if until:
+        where.append("(attempted_at < ? OR attempted_at IS NULL)")
+        params.append(until)
+    try:
+        conn.execute(
+            f"CREATE OR REPLACE TABLE {TABLE} AS SELECT *, {_PROBLEM} AS _problem "
+            f"FROM ({union}) WHERE {' AND '.join(where)}",
+            params,
+        )
+        table = _check_and_clean(conn, stages, naive_is_utc=naive_is_utc, strict=strict)
+    except BaseException:
+        conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        raise
+    finally:
+        for stage in stages:
+            conn.execute(f"DROP {stage.kind} IF EXISTS {stage.name}")
+    table.filters = {"endpoint": endpoint, "since": since, "until": until}
+    if table.row_count == 0 and table.problem_total and not (endpoint or since or until):
+        raise InputError(f"no row could be imported; first problem: {table.problems[0]}", file=table.problems[0].file)
+    return table
 
+
+def _check_and_clean(
+    conn: duckdb.DuckDBPyConnection, stages: Sequence[Stage], *, naive_is_utc: bool, strict: bool
+) -> AttemptTable:
+    ambiguous_kinds = "'slash', 'small_number'" + ("" if naive_is_utc else ", 'naive'")
     ambiguous = first_row(
-        conn, "SELECT _file, _line, _problem FROM _checked WHERE _ambiguous ORDER BY _file, _line LIMIT 1"
+        conn,
+        f"SELECT _file, _line, _problem FROM {TABLE} WHERE _ts_kind IN ({ambiguous_kinds}) "
+        "ORDER BY seq LIMIT 1",
     )
     if ambiguous:
         raise InputError(str(ambiguous[2]), file=ambiguous[0], line=_file_line(ambiguous[1]), column="attempted_at")
-    problem_total = int(scalar(conn, "SELECT count(*) FROM _checked WHERE _problem IS NOT NULL"))
+    problem_total = int(scalar(conn, f"SELECT count(*) FROM {TABLE} WHERE _problem IS NOT NULL"))
     problems = [
         ImportProblem(file=f, line=_file_line(line), reason=reason)
         for f, line, reason in conn.execute(
-            f"SELECT _file, _line, _problem FROM _checked WHERE _problem IS NOT NULL ORDER BY _file, _line "
-            f"LIMIT {MAX_PROBLEMS}"
+            f"SELECT _file, _line, _problem FROM {TABLE} WHERE _problem IS NOT NULL ORDER BY seq LIMIT {MAX_PROBLEMS}"
         ).fetchall()
     ]
     if strict and problems:
         listed = "; ".join(str(p) for p in problems[:5])
         raise InputError(f"{problem_total} row(s) could not be imported: {listed}", file=problems[0].file)
-
-    where = ["_problem IS NULL"]
-    params: list[Any] = []
-    if endpoint:
-        where.append("endpoint = ?")
-        params.append(endpoint)
-    if since:
-        where.append("attempted_at >= ?")
-        params.append(since)
-    if until:
-        where.append("attempted_at < ?")
-        params.append(until)
-    cols = ", ".join(c for c in CANONICAL_COLUMNS if c != "attempt")
-    conn.execute(
-        f"""CREATE OR REPLACE TABLE {TABLE} AS
-        SELECT {cols},
-               coalesce(attempt, CAST(row_number() OVER (
-                   PARTITION BY endpoint, event_id ORDER BY attempted_at, seq) AS INTEGER)) AS attempt,
-               seq
-        FROM _checked WHERE {' AND '.join(where)}""",
-        params,
-    )
-    conn.execute("DROP VIEW _checked")
-    for stage in stages:
-        conn.execute(f"DROP {stage.kind} IF EXISTS {stage.name}")
-    table = AttemptTable(
-        conn=conn,
-        sources=[s.file for s in stages],
-        problems=problems,
-        problem_total=problem_total,
-        filters={"endpoint": endpoint, "since": since, "until": until},
-    )
-    if table.row_count == 0 and problem_total and not (endpoint or since or until):
-        raise InputError(f"no row could be imported; first problem: {problems[0]}", file=problems[0].file)
-    return table
+    if problem_total:
+        conn.execute(f"DELETE FROM {TABLE} WHERE _problem IS NOT NULL")
+    if scalar(conn, f"SELECT count(*) FROM {TABLE} WHERE attempt IS NULL"):
+        # Sources without attempt numbers (Svix): number each event's attempts per endpoint in time order.
+        conn.execute(
+            f"""UPDATE {TABLE} SET attempt = n.rn FROM (
+                    SELECT seq AS s, CAST(row_number() OVER (PARTITION BY endpoint, event_id
+                                                            ORDER BY attempted_at, seq) AS INTEGER) AS rn
+                    FROM {TABLE}) n
+                WHERE {TABLE}.seq = n.s AND {TABLE}.attempt IS NULL"""
+        )
+    for column in _HELPER_COLUMNS:
+        conn.execute(f"ALTER TABLE {TABLE} DROP COLUMN {column}")
+    return AttemptTable(conn=conn, sources=[s.file for s in stages], problems=problems, problem_total=problem_total)
 
 
 def _file_line(line: Any) -> int | None:

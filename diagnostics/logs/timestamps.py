@@ -124,27 +124,25 @@ def classify_sql(column: str) -> str:
     )
 
 
-def normalize_sql(column: str, *, naive_is_utc: bool = False) -> str:
+def normalize_sql(column: str, *, naive_is_utc: bool = False, kind: str | None = None) -> str:
     """DuckDB expression turning a text column into TIMESTAMPTZ (UTC), NULL where unreadable.
 
-    Pair it with `classify_sql` to report why a value became NULL.
+    `kind` names a column (or expression) already holding `classify_sql` of the same value, so
+    the classification is not computed twice; pair them to report why a value became NULL.
+    The connection must run with TimeZone=UTC (schema.connect) so naive values read as UTC.
     """
     v = f"trim({column})"
+    kind = kind or classify_sql(column)
     n = f"TRY_CAST({v} AS DOUBLE)"
     epoch_cases = " ".join(
         f"WHEN {n} >= {low} AND {n} < {high} THEN to_timestamp({n} / {divisor})"
         for _u, low, high, divisor in EPOCH_UNITS
     )
-    iso = (
-        f"TRY_CAST(regexp_replace(regexp_replace(replace({v}, ' UTC', 'Z'), '([+-]\\d{{2}})(\\d{{2}})$', '\\1:\\2'),"
-        f" '([+-]\\d{{2}})$', '\\1:00') AS TIMESTAMPTZ)"
-    )
-    # The connection runs with TimeZone=UTC (schema.connect), so a naive cast reads as UTC.
     naive = f"TRY_CAST(TRY_CAST({v} AS TIMESTAMP) AS TIMESTAMPTZ)" if naive_is_utc else "NULL"
     return (
-        f"CASE WHEN regexp_matches({v}, '{NUMBER}') THEN "
-        f"CASE {epoch_cases} ELSE NULL END "
-        f"WHEN regexp_matches({v}, '{ISO_WITH_OFFSET}') THEN {iso} "
-        f"WHEN regexp_matches({v}, '{ISO_NAIVE}') THEN {naive} "
+        f"CASE {kind} "
+        f"WHEN 'epoch' THEN CASE {epoch_cases} ELSE NULL END "
+        f"WHEN 'iso' THEN TRY_CAST(replace({v}, 'z', 'Z') AS TIMESTAMPTZ) "
+        f"WHEN 'naive' THEN {naive} "
         "ELSE NULL END"
     )
