@@ -9,8 +9,10 @@ Three measurements, each with a baseline run in the same process:
    a fresh validator for each payload.
 3. The shape of every catalogued GitHub schema with one shared `SchemaShaper` (sub-schema cache)
    against a fresh shaper per type.
+4. With --postgres-rows N (a throwaway PostgreSQL server from the Debian binaries): `run_coverage`
+   aggregating inside PostgreSQL against importing the rows into DuckDB first (`pushdown=False`).
 
-    .venv/bin/python bench/bench_coverage.py [--rows N]
+    .venv/bin/python bench/bench_coverage.py [--rows N] [--postgres-rows N]
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import sqlalchemy as sa
 from jsonschema import validators
 
 from diagnostics.analyzers.event_stats import collect_log_stats
@@ -118,13 +121,51 @@ def bench_validation() -> None:
           f"(ratio {t_per_type / t_shared:.1f} x)")
 
 
+def bench_postgres(rows: int) -> None:
+    from tests.support.postgres import PostgresServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        print("PostgreSQL binaries not found: skipping the pushdown measurement")
+        return
+    generated = generate_log(seed=5, attempts=rows)
+    server = PostgresServer(bindir)
+    server.start()
+    try:
+        engine = sa.create_engine(server.url)
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "CREATE TABLE delivery_attempts (event_id text, event_type text, endpoint text, url text, "
+                "attempt int, attempted_at timestamptz, status_code int, error text, duration_ms double precision, "
+                "trigger text, response_body text, payload text, payload_version text)"))
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur, cur.copy("COPY delivery_attempts FROM STDIN") as copy:
+                for row in generated.table.to_pylist():
+                    copy.write_row(list(row.values()))
+            conn.execute(sa.text("ANALYZE delivery_attempts"))
+        engine.dispose()
+        kwargs = {"catalog": DEMO_CATALOG, "logs": [server.url], "log_options": {"table": "delivery_attempts"}}
+        t_push, pushed = timed(lambda: run_coverage(**kwargs))
+        t_import, imported = timed(lambda: run_coverage(**kwargs, pushdown=False))
+        assert pushed.metrics["deliveries"] == imported.metrics["deliveries"]
+        print(f"PostgreSQL source, {rows:,} attempts:")
+        print(f"  run_coverage aggregating inside PostgreSQL:   {t_push:8.3f} s")
+        print(f"  baseline: import rows into DuckDB, then SQL:  {t_import:8.3f} s")
+        print(f"  ratio baseline / pushdown:                    {t_import / t_push:8.1f} x")
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--postgres-rows", type=int, default=0, help="also measure pushdown into PostgreSQL")
     args = parser.parse_args()
     bench_log(args.rows)
     if GITHUB.is_dir():
         bench_validation()
+    if args.postgres_rows:
+        bench_postgres(args.postgres_rows)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -200,6 +201,8 @@ def run_coverage(
         observed = Observed("delivery log", types=stats.types, pairs=stats.pairs, window=_window_text(stats))
     elif samples:
         observed = Observed("payload samples", sample_counts={t: len(s) for t, s in sample_groups.items()},
+                            sample_sizes={t: statistics.median(x.size_bytes for x in s)
+                                          for t, s in sample_groups.items()},
                             window=str(payloads))
     if observed is not None:
         findings += [never_sent(cat, observed, subs), uncatalogued(cat, observed)]

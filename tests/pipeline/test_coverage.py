@@ -221,6 +221,11 @@ def test_github_catalog_with_github_examples() -> None:
     assert [(r["event_type"], r["field"]) for r in violation.samples] == [
         ("deployment_status.created", "deployment_status.environment_url")]
     assert outcome.metrics["payload_samples"] == 273
+    push = next(r for r in outcome.tables["coverage"] if r["event_type"] == "push")
+    sizes = sorted(len(json.dumps(json.loads(p.read_text()), separators=(",", ":"), ensure_ascii=False).encode())
+                   for p in (GITHUB / "payload-examples/api.github.com/push").glob("*.json"))
+    assert push["sent"] == len(sizes) == 6
+    assert push["median_payload_bytes"] == f"{(sizes[2] + sizes[3]) / 2:,.0f}"
 
 
 @needs_github
