@@ -79,7 +79,25 @@ def debug_signature(
         findings.append(no_match_finding(ctx, result))
     findings.extend(shape_findings(ctx))
     metrics = _metrics(chosen, presented, result, secret_list, detection_reason, also_present, judgment, scheme)
-    return Outcome(subject=subject, findings=findings, metrics=metrics, kind="signature")
+    return Outcome(
+        subject=subject, findings=findings, metrics=metrics, tables=_tables(presented, result), kind="signature"
+    )
+
+
+def _tables(presented: Presented, result: SearchResult) -> dict[str, list[dict[str, Any]]]:
+    """The entries the header carried and what the search tried, for the HTML and text reports."""
+    matched = result.hit.entry.index if result.hit else None
+    entries = [
+        {
+            "entry": e.position,
+            "version": e.version or "(none)",
+            "decodes as the scheme specifies": "yes" if e.digest is not None else "no",
+            "matched": "yes" if e.index == matched else "no",
+        }
+        for e in presented.entries
+    ]
+    tried = [{"axis": axis, "variants tried": count} for axis, count in result.tried.items()]
+    return {"signature entries": entries, "variants tried": tried}
 
 
 def _check_secrets(secrets: Sequence[str]) -> list[str]:
