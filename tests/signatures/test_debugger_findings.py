@@ -219,6 +219,7 @@ def test_rotation_old_secret_and_second_entry() -> None:
     assert outcome.metrics["matched_entry"] == "entry 3 of 3"
     assert "entry 3 of 3 matched" in finding(outcome, "signature-valid").summary
     assert fingerprint_secret(old) in outcome.metrics["matched_secret"]
+    assert [row["matched"] for row in outcome.tables["signature entries"]] == ["no", "yes"]  # v1a entry skipped
     assert outcome.exit_code == 0
 
 
