@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from diagnostics.errors import InputError
 from diagnostics.signatures import digests
-from diagnostics.signatures.base import Headers, Presented, Scheme, check_body, check_secret, render_template
-from diagnostics.signatures.hmac_core import Match, make_entries
+from diagnostics.signatures.base import Headers, Match, Presented, Scheme, check_body, check_secret, render_template
+from diagnostics.signatures.hmac_core import make_entries
 from diagnostics.signatures.standard_webhooks import new_message_id, read_entries, read_triplet
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")

@@ -85,6 +85,15 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Match:
+    """A signature check that succeeded: which entry, which secret, which key derivation."""
+
+    entry: Entry
+    secret_index: int
+    key_label: str
+
+
+@dataclass(frozen=True)
 class Presented:
     """What a request presents to a verifier: entries plus the signed parts besides the body."""
 
@@ -186,7 +195,7 @@ class Scheme(ABC):
         """Parse the signature headers; InputError when a needed header is missing or malformed."""
 
     @abstractmethod
-    def verify(self, presented: Presented, body: bytes, secrets: list[str], url: str | None) -> Any:
+    def verify(self, presented: Presented, body: bytes, secrets: list[str], url: str | None) -> Match | None:
         """Exact verification with the canonical recipe: a Match naming entry and secret, or None."""
 
     def parts(self, presented: Presented, url: str | None) -> dict[str, bytes]:

@@ -12,11 +12,19 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from diagnostics.errors import InputError
 from diagnostics.signatures import digests, keys
-from diagnostics.signatures.base import Entry, Headers, Presented, Scheme, check_body, check_secret, render_template
+from diagnostics.signatures.base import (
+    Entry,
+    Headers,
+    Match,
+    Presented,
+    Scheme,
+    check_body,
+    check_secret,
+    render_template,
+)
 
 ALGORITHMS: dict[str, Callable[[], object]] = {
     "sha1": hashlib.sha1,
@@ -37,15 +45,6 @@ def make_entries(texts: list[tuple[str, str]], encoding: str) -> tuple[Entry, ..
         Entry(index=i, total=total, version=v, text=t, digest=digests.decode_canonical(t, encoding))
         for i, (v, t) in enumerate(texts, start=1)
     )
-
-
-@dataclass(frozen=True)
-class Match:
-    """A signature check that succeeded: which entry, which secret, which key derivation."""
-
-    entry: Entry
-    secret_index: int
-    key_label: str
 
 
 class HmacScheme(Scheme):

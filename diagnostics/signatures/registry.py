@@ -7,7 +7,7 @@ it chose what it chose.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,6 +130,3 @@ def detect_scheme(headers: Headers, options: Mapping[str, Any] | None = None) ->
             reason += " without X-GitHub-* headers, so Intercom (same formula as GitHub's legacy SHA-1)"
     others = tuple(h for h, _ in hits[1:])
     return Detection(scheme=scheme, reason=reason, also_present=others)
-
-
-SchemeFactory = Callable[[], Scheme]

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit, urlunsplit
 
 from diagnostics.errors import InputError
 from diagnostics.signatures import digests
-from diagnostics.signatures.base import Headers, Presented, check_body, check_secret
-from diagnostics.signatures.hmac_core import HmacScheme, Match, mac, make_entries
+from diagnostics.signatures.base import Headers, Match, Presented, check_body, check_secret
+from diagnostics.signatures.hmac_core import HmacScheme, mac, make_entries
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
 
