@@ -4,7 +4,8 @@ Two shapes are accepted:
 
 * a YAML or JSON file with `event_types: [{name, description?, resource?, versions?}]`, where
   `versions` maps a version name to `{schema: <inline JSON Schema>}` or
-  `{schema_file: <path relative to the catalog>}` (an entry may also be just the name);
+  `{schema_file: <path relative to the catalog>}` (an entry may also be just the name; other
+  top-level keys, such as an `x-schemas:` block holding YAML anchors, are ignored);
 * a folder of JSON Schemas, one per event type (`invoice.paid.json`, or `issues/opened.schema.json`
   as in octokit's GitHub webhook schemas, where `push/event.schema.json` is the type `push`).
   Files that other schemas `$ref`, or that live in a `common/`, `definitions/` or `shared/`

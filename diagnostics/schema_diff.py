@@ -463,10 +463,10 @@ def _field_changes(a: FieldShape, b: FieldShape, *, from_samples: bool) -> list[
             lost = {t for t in old_types if not _covered(t, new_types)}
             if gained:
                 out.append(Change("type-changed", path,
-                                  f"`{path}` changed type: {_fmt_types(a.types)} -> {_fmt_types(b.types)}"))
+                                  f"`{path}` changed type: {_fmt_types(a.types)} → {_fmt_types(b.types)}"))
             elif lost:
                 out.append(Change("type-narrowed", path,
-                                  f"`{path}` narrowed: {_fmt_types(a.types)} -> {_fmt_types(b.types)}"))
+                                  f"`{path}` narrowed: {_fmt_types(a.types)} → {_fmt_types(b.types)}"))
     if a.enum is not None and b.enum is not None and leaf_name(path) not in VERSION_FIELDS:
         for value in sorted(a.enum - b.enum):
             out.append(Change("enum-value-removed", path, f"`{path}` no longer allows {value}"))

@@ -122,7 +122,7 @@ def change_finding(event_type: str, diff: ShapeDiff, *, basis: str) -> Finding |
     if not diff.changes:
         return None
     breaking, additive = diff.breaking, diff.additive
-    evidence: list[tuple[str, Any]] = [("compared", f"{diff.old_label} -> {diff.new_label}"), ("basis", basis),
+    evidence: list[tuple[str, Any]] = [("compared", f"{diff.old_label} → {diff.new_label}"), ("basis", basis),
                                        ("breaking changes", len(breaking)), ("additive changes", len(additive))]
     kinds: dict[str, int] = {}
     for change in breaking:

@@ -100,7 +100,8 @@ def _grouped_change_findings(diffs: list[tuple[str, ShapeDiff]], basis: str) -> 
     findings = []
     for members in groups.values():
         names = [name for name, _ in members]
-        label = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more event types"
+        more = len(names) - 1
+        label = names[0] if not more else f"{names[0]} and {more} more event type{'s' if more != 1 else ''}"
         finding = change_finding(label, members[0][1], basis=basis)
         if finding is None:
             continue
