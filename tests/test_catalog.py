@@ -198,3 +198,15 @@ def test_github_catalog_loads_quickly() -> None:
     started = time.perf_counter()
     load_catalog(GITHUB_SCHEMAS)
     assert time.perf_counter() - started < 5.0  # measured ~0.3 s; generous for a loaded CI box
+
+
+def test_folder_with_a_bad_schema_or_bad_json_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "invoice.paid.json").write_text('{"type": "object", "required": "id"}')
+    with pytest.raises(InputError) as info:
+        load_catalog(tmp_path)
+    assert "invoice.paid.json" in str(info.value) and "event type 'invoice.paid'" in str(info.value)
+    assert "not a valid JSON Schema" in str(info.value) and "(at required)" in str(info.value)
+    (tmp_path / "invoice.paid.json").write_text('{"type": "object",\n "properties": {]}')
+    with pytest.raises(InputError) as info:
+        load_catalog(tmp_path)
+    assert "invoice.paid.json" in str(info.value) and info.value.line == 2

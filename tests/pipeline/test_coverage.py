@@ -298,3 +298,12 @@ def test_catalog_only_run(tmp_path: Path) -> None:
     assert {r["event_type"] for r in outcome.tables["coverage"]} == {
         "invoice.created", "invoice.paid", "customer.created", "customer.updated", "customer.deleted",
         "order.created", "order.updated", "payout.created", "report.generated"}
+
+
+@needs_github
+def test_payload_diff_of_a_schema_folder_with_itself_is_all_unchanged() -> None:
+    folder = GITHUB / "payload-schemas/api.github.com"
+    outcome = payload_diff(folder, folder)
+    [finding] = outcome.findings
+    assert finding.status is Status.PASS and finding.sample_total == 224
+    assert outcome.metrics["basis"] == "JSON Schemas" and outcome.exit_code == 0
