@@ -81,6 +81,7 @@ def _run(case: Case) -> None:
         status.update(label=f"Done: {counts_line(result.outcome.findings)}", state="complete", expanded=False)
     state.set_secret(case.secret)
     state.open_case(result.case_id, result.run_id)
+    st.rerun()  # the sidebar and the results show the new case and run
 
 
 def _results() -> None:
