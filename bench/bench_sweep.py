@@ -79,13 +79,13 @@ def main() -> int:
         urls = [f"{base}/slow/{args.delay_ms}?endpoint={i}" for i in range(args.urls)]
         ideal_s = args.urls * args.delay_ms / 1000.0 / args.concurrency
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         ok_bare = asyncio.run(bare_httpx_sweep(urls, args.concurrency))
-        bare_s = time.perf_counter() - started
+        bare_s, bare_cpu = time.perf_counter() - started, time.process_time() - cpu
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         rows = probe_many(urls, config=config, profile=profile, concurrency=args.concurrency, allow=["127.0.0.1"])
-        sweep_s = time.perf_counter() - started
+        sweep_s, sweep_cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -96,6 +96,9 @@ def main() -> int:
     print(f"bare httpx (baseline)       {bare_s:6.2f} s  ({ok_bare} x 200)  ratio to ideal {bare_s / ideal_s:.2f}")
     print(f"guarded probe_many sweep    {sweep_s:6.2f} s  ({answered} x 200)  ratio to ideal {ratio:.2f}, "
           f"to baseline {sweep_s / bare_s:.2f}, {args.urls / sweep_s:.0f} endpoints/s")
+    load = os.getloadavg()[0]
+    print(f"client CPU per endpoint      bare {bare_cpu / args.urls * 1000:.2f} ms, "
+          f"probe {sweep_cpu / args.urls * 1000:.2f} ms (load average {load:.1f} on {os.cpu_count()} CPUs)")
     print(f"target: within {TARGET_RATIO:g}x of ideal -> {'met' if ratio <= TARGET_RATIO else 'NOT met'}")
     return 0 if ratio <= TARGET_RATIO and answered == args.urls else 1
 
