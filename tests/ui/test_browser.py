@@ -147,11 +147,12 @@ def _captured_request() -> str:
 def test_every_page_renders_and_is_screenshotted(served_app, page) -> None:  # type: ignore[no-untyped-def]
     base, _info = served_app
     ARTIFACTS.mkdir(exist_ok=True)
-    titles = {"triage": "Triage a ticket", "probe": "Endpoint probe", "signature": "Signature lab",
-              "logs": "Delivery log", "coverage": "Event coverage", "cases": "Cases", "settings": "Settings"}
+    ready = {"triage": "Run every check", "probe": "Sandbox endpoints to try",
+             "signature": "Generate a correctly signed example", "logs": "Findings (whole log)",
+             "coverage": "Event coverage", "cases": "Runs of case", "settings": "Sender profiles"}
     for name, path in PAGES.items():
         page.goto(f"{base}/{path}")
-        _wait_for_app(page, titles[name])
+        _wait_for_app(page, ready[name])
         _settle(page)
         assert page.locator("[data-testid='stException']").count() == 0, name
         page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"), full_page=True)
