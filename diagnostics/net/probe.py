@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import re
 import ssl
 import time
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from diagnostics.errors import InputError
 from diagnostics.net.guard import (
     AddressPolicy,
     BlockedDestination,
@@ -164,6 +166,22 @@ def _errnos(exc: BaseException) -> list[int]:
     return found
 
 
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    """Headers we are asked to send must be valid HTTP: an InputError names the bad one."""
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise InputError(f"header name {name[:60]!r} is not a valid HTTP header name", field="headers")
+        if "\r" in value or "\n" in value:
+            raise InputError(f"header {name} contains a line break", field="headers")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise InputError(f"header {name} contains characters HTTP headers cannot carry", field="headers") from None
+
+
 class _Timeline:
     """Timestamps of httpcore trace events, and the TLS session when one is established."""
 
@@ -219,6 +237,7 @@ async def exchange(
         result.error, result.error_detail = "invalid_url", str(exc)
         return result
     result.host, result.port = url.host, url.port or (443 if url.scheme == "https" else 80)
+    check_headers(request.headers)
     record = start_record()
     timeline = _Timeline()
     headers = {"User-Agent": USER_AGENT, "Connection": "close", **dict(request.headers)}

@@ -140,3 +140,21 @@ def test_every_probe_is_logged_without_the_query(sandbox: SandboxHandle, caplog:
         send(sandbox.url("healthy?token=s3cr3t"))
     assert any("/healthy -> 200" in r.getMessage() for r in caplog.records)
     assert not any("s3cr3t" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [({"Bad Name": "x"}, "not a valid HTTP header name"), ({"X-A": "a\r\nInjected: 1"}, "line break"),
+     ({"X-A": "café ☕"}, "cannot carry")],
+)
+def test_invalid_headers_are_input_errors(sandbox: SandboxHandle, headers: dict[str, str], message: str) -> None:
+    from diagnostics.errors import InputError
+
+    async def run() -> None:
+        async with ProbeClient(AddressPolicy.build(allow=["127.0.0.1"])) as client:
+            await client.send(ProbeRequest(sandbox.url("echo"), b"{}", headers), deadline_s=1.0)
+
+    before = sandbox.stats.connections
+    with pytest.raises(InputError, match=message):
+        asyncio.run(run())
+    assert sandbox.stats.connections == before
