@@ -3,7 +3,7 @@
 `probe_endpoint` sends `samples` realistic test events (signed when a secret is given), follows
 a redirect hop by hop for diagnosis only, tries forged events when it can sign, and hands all
 observations to the pure checks. `probe_many` sweeps many endpoints with bounded concurrency
-(one guarded client, a semaphore no larger than its pool). `send_event` is a single guarded
+(one guarded connection pool, a semaphore no larger than the pool). `send_event` is a single guarded
 delivery for the app's redeliver button. All network I/O goes through diagnostics.net.
 """
 
@@ -60,6 +60,9 @@ class ProbeOptions:
             hops = int(config.get("network", "max_redirect_hops", 5))
         except (TypeError, ValueError) as exc:
             raise InputError(f"invalid [network] value: {exc}", file="diagnostics.toml") from exc
+        if max_body < 1 or hops < 0:
+            raise InputError("max_body_bytes must be positive and max_redirect_hops not negative",
+                             file="diagnostics.toml", field="network")
         return cls(
             policy=AddressPolicy.from_config(config, allow),
             max_body_bytes=max_body,

@@ -220,3 +220,15 @@ def test_sync_entry_points_work_inside_a_running_loop(sandbox: SandboxHandle, co
         return probe(sandbox.url("healthy"), config, sandbox)
 
     assert "endpoint-healthy" in codes(asyncio.run(inside_a_loop()))
+
+
+def test_bad_network_settings_are_input_errors() -> None:
+    from diagnostics.config import load_config
+
+    broken = load_config(env={})
+    broken.override("network", "max_body_bytes", 0)
+    with pytest.raises(InputError, match="max_body_bytes"):
+        probe_endpoint("https://example.com/", config=broken, profile=TEST_PROFILE)
+    broken.override("network", "max_body_bytes", "lots")
+    with pytest.raises(InputError, match=r"invalid \[network\] value"):
+        probe_endpoint("https://example.com/", config=broken, profile=TEST_PROFILE)
