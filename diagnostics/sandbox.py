@@ -457,15 +457,23 @@ def start_sandbox(
     def run(coro: Awaitable[asyncio.Server]) -> asyncio.Server:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=10)  # type: ignore[arg-type]
 
-    servers = [run(listen(port, None))]
+    servers: list[asyncio.Server] = []
     https_url = None
     variants: dict[str, str] = {}
-    if certificates is not None:
-        servers.append(run(listen(tls_port, certificates.contexts["good"])))
-        https_url = _base_url("https", servers[-1])
-        for variant in TLS_VARIANTS:
-            servers.append(run(listen(0, certificates.contexts[variant])))
-            variants[variant] = _base_url("https", servers[-1])
+    try:
+        servers.append(run(listen(port, None)))
+        if certificates is not None:
+            servers.append(run(listen(tls_port, certificates.contexts["good"])))
+            https_url = _base_url("https", servers[-1])
+            for variant in TLS_VARIANTS:
+                servers.append(run(listen(0, certificates.contexts[variant])))
+                variants[variant] = _base_url("https", servers[-1])
+    except BaseException:
+        for server in servers:
+            loop.call_soon_threadsafe(server.close)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        raise
     return SandboxHandle(
         http_url=_base_url("http", servers[0]),
         https_url=https_url,

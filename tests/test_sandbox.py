@@ -119,3 +119,13 @@ def test_url_without_tls_is_an_error() -> None:
         assert plain.https_url is None and plain.client_ssl_context() is None
         with pytest.raises(ValueError, match="without TLS"):
             plain.url("healthy", tls=True)
+
+
+def test_port_in_use_raises_and_leaves_no_thread(sandbox: SandboxHandle) -> None:
+    import threading
+
+    before = {t for t in threading.enumerate() if t.name == "sandbox"}
+    port = int(sandbox.http_url.rsplit(":", 1)[1])
+    with pytest.raises(OSError):
+        start_sandbox(port=port)
+    assert {t for t in threading.enumerate() if t.name == "sandbox"} == before

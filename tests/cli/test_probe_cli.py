@@ -149,3 +149,10 @@ def test_sandbox_command_serves_until_stopped(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_sandbox_port_in_use_is_a_clear_error(sandbox: SandboxHandle, capsys: pytest.CaptureFixture[str]) -> None:
+    port = sandbox.http_url.rsplit(":", 1)[1]
+    assert main(["sandbox", "--port", port]) == 2
+    err = capsys.readouterr().err
+    assert "cannot listen" in err and "Traceback" not in err
