@@ -29,7 +29,7 @@ from referencing.jsonschema import DRAFT202012
 if TYPE_CHECKING:  # referencing does not export its Resolver class
     from referencing._core import Resolver
 
-MAX_DEPTH = 12
+MAX_DEPTH = 24
 # Fields that name the payload version: their allowed value changes with every version by design.
 VERSION_FIELDS = frozenset({"api_version", "apiVersion", "version", "payload_version", "schema_version"})
 MAX_VALUES = 20
@@ -242,11 +242,17 @@ def _any_of(parts: Sequence[_Summary]) -> _Summary:
     return out
 
 
-def _summarize(node: Any, resolver: Resolver[Any], seen_refs: frozenset[int] = frozenset()) -> _Summary:
-    """Fold `$ref`s and combinators of one node into a summary (a `$ref` loop is followed once)."""
+def _summarize(
+    node: Any, resolver: Resolver[Any], seen_refs: frozenset[int] = frozenset(), entered: bool = False
+) -> _Summary:
+    """Fold `$ref`s and combinators of one node into a summary (a `$ref` loop is followed once).
+
+    `entered` says the resolver already stands at this node's base URI (a `$ref` lookup lands
+    there); otherwise a node's own `$id` moves the base before its `$ref`s are resolved.
+    """
     if not isinstance(node, Mapping):
         return _Summary()
-    if isinstance(node.get("$id"), str):
+    if not entered and isinstance(node.get("$id"), str):
         resolver = resolver.in_subresource(Resource.from_contents(node, default_specification=DRAFT202012))
     parts = [_own_summary(node, resolver)]
     ref = node.get("$ref")
@@ -256,7 +262,8 @@ def _summarize(node: Any, resolver: Resolver[Any], seen_refs: frozenset[int] = f
         except Unresolvable:
             resolved = None
         if resolved is not None and id(resolved.contents) not in seen_refs:
-            parts.append(_summarize(resolved.contents, resolved.resolver, seen_refs | {id(resolved.contents)}))
+            parts.append(_summarize(resolved.contents, resolved.resolver, seen_refs | {id(resolved.contents)},
+                                    entered=True))
     for keyword in ("allOf", "anyOf", "oneOf"):
         branches = node.get(keyword)
         if not isinstance(branches, list):
@@ -270,12 +277,16 @@ class SchemaShaper:
     """Turns JSON Schemas into shapes, remembering the shape of every shared sub-schema.
 
     Webhook schemas reuse the same components (user, repository) hundreds of times; caching the
-    shape below each schema node makes a 200-type catalog linear instead of exponential. Cache
-    keys are object ids, so the cache keeps each node alive for as long as the shaper lives.
+    summary of each schema node and the shape below it makes a 200-type catalog linear instead
+    of exponential. A cached shape depends only on its node, so results do not depend on the
+    order types are shaped in; only subtrees cut short (a recursive schema meeting itself, or
+    MAX_DEPTH) depend on where they sit, and those are never cached. Cache keys are object ids,
+    so the caches keep each node alive for as long as the shaper lives.
     """
 
     def __init__(self) -> None:
-        self._subtrees: dict[tuple[int, ...], tuple[list[Any], dict[str, tuple[Any, ...]]]] = {}  # key: depth + ids
+        self._summaries: dict[int, tuple[Any, _Summary]] = {}
+        self._subtrees: dict[tuple[int, ...], tuple[list[Any], dict[str, tuple[Any, ...]]]] = {}
 
     def shape(self, schema: Mapping[str, Any], resolver: Resolver[Any] | None = None) -> Shape:
         if resolver is None:
@@ -287,18 +298,22 @@ class SchemaShaper:
             if path
         }
 
+    def _summary(self, node: Any, resolver: Resolver[Any]) -> _Summary:
+        cached = self._summaries.get(id(node))
+        if cached is None:
+            cached = self._summaries[id(node)] = (node, _summarize(node, resolver))
+        return cached[1]
+
     def _subtree(
         self, defs: list[tuple[Any, Resolver[Any]]], ancestors: frozenset[tuple[int, ...]], depth: int
     ) -> tuple[dict[str, tuple[Any, ...]], bool]:
-        """Relative path -> (types, required, enum) below the node made of `defs`, and whether a
-        recursive schema was cut short inside it (such subtrees depend on their ancestors and are
-        not cached)."""
+        """Relative path -> (types, required, enum) below the node made of `defs`, and whether it
+        was cut short (a recursive schema meeting itself, or MAX_DEPTH)."""
         ids = tuple(id(node) for node, _ in defs)
-        key = (depth, *ids)
-        cached = self._subtrees.get(key)
+        cached = self._subtrees.get(ids)
         if cached is not None:
             return cached[1], False
-        summaries = [_summarize(node, res) for node, res in defs]
+        summaries = [self._summary(node, res) for node, res in defs]
         summary = _all_of(summaries) if len(summaries) != 1 else summaries[0]
         out: dict[str, tuple[Any, ...]] = {
             "": (
@@ -307,11 +322,11 @@ class SchemaShaper:
                 frozenset(summary.enum) if summary.enum is not None else None,
             )
         }
-        cut = False
-        if depth < MAX_DEPTH:
-            children = [(key_, child_defs, key_ in summary.required) for key_, child_defs in summary.props.items()]
-            if summary.items:
-                children.append(("[]", summary.items, None))
+        children = [(key, child_defs, key in summary.required) for key, child_defs in summary.props.items()]
+        if summary.items:
+            children.append(("[]", summary.items, None))
+        cut = bool(children) and depth >= MAX_DEPTH
+        if not cut:
             inner = ancestors | {ids}
             for name, child_defs, required in children:
                 child_ids = tuple(id(node) for node, _ in child_defs)
@@ -328,7 +343,7 @@ class SchemaShaper:
                     else:
                         out[f"{name}.{rel}"] = (types, req, enum)
         if not cut:
-            self._subtrees[key] = ([node for node, _ in defs], out)
+            self._subtrees[ids] = ([node for node, _ in defs], out)
         return out, cut
 
 

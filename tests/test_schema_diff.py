@@ -156,3 +156,19 @@ def test_ghes_34_and_35_examples_have_the_same_shapes() -> None:
             continue
         twin = EXAMPLES / "ghes-35" / path.relative_to(EXAMPLES / "ghes-34")
         assert diff_samples([json.loads(path.read_text())], [json.loads(twin.read_text())]).changes == ()
+
+
+@needs_github
+def test_github_shapes_follow_refs_between_components_and_do_not_depend_on_order() -> None:
+    catalog = load_catalog(GITHUB / "payload-schemas" / "api.github.com")
+    deployment = SchemaShaper().shape(catalog.event_types["deployment.created"].latest.schema, catalog.resolver())
+    # deployment.schema.json -> app.schema.json -> user.schema.json, each `$ref` relative to its file
+    assert deployment["deployment.performed_via_github_app.owner.login"].types == frozenset({"string"})
+    names = catalog.names[:40]
+    shared = SchemaShaper()
+    forward = {n: shared.shape(catalog.event_types[n].latest.schema, catalog.resolver()) for n in names}
+    backward_shaper = SchemaShaper()
+    backward = {n: backward_shaper.shape(catalog.event_types[n].latest.schema, catalog.resolver())
+                for n in reversed(names)}
+    assert forward == backward
+    assert forward[names[0]] == SchemaShaper().shape(catalog.event_types[names[0]].latest.schema, catalog.resolver())

@@ -115,11 +115,12 @@ def _grouped_change_findings(diffs: list[tuple[str, ShapeDiff]], basis: str) -> 
 def _catalog_version_changes(catalog: Catalog) -> list[Finding]:
     """Diff consecutive catalog versions of every type that has several schemas."""
     diffs = []
+    shaper = SchemaShaper()
     for et in catalog:
         versions = [v for v in et.versions if v.schema is not None]
         for old, new in itertools.pairwise(versions):
-            old_shape = SchemaShaper().shape(old.schema, catalog.resolver())  # type: ignore[arg-type]
-            new_shape = SchemaShaper().shape(new.schema, catalog.resolver())  # type: ignore[arg-type]
+            old_shape = shaper.shape(old.schema, catalog.resolver())  # type: ignore[arg-type]
+            new_shape = shaper.shape(new.schema, catalog.resolver())  # type: ignore[arg-type]
             diffs.append((et.name, ShapeDiff(old.name, new.name, tuple(diff_shapes(old_shape, new_shape)))))
     return _grouped_change_findings(diffs, basis="catalog schemas")
 
@@ -290,9 +291,10 @@ def run_coverage(
 def _catalog_shapes(catalog: Catalog) -> dict[str, Shape | None]:
     """The newest schema's shape of every catalogued type (None: the type has no schema)."""
     out: dict[str, Shape | None] = {}
+    shaper = SchemaShaper()  # shared: the catalog's types reuse the same components
     for et in catalog:
         latest = et.latest
-        out[et.name] = SchemaShaper().shape(latest.schema, catalog.resolver()) if latest and latest.schema else None
+        out[et.name] = shaper.shape(latest.schema, catalog.resolver()) if latest and latest.schema else None
     return out
 
 

@@ -301,9 +301,23 @@ def test_catalog_only_run(tmp_path: Path) -> None:
 
 
 @needs_github
-def test_payload_diff_of_a_schema_folder_with_itself_is_all_unchanged() -> None:
-    folder = GITHUB / "payload-schemas/api.github.com"
-    outcome = payload_diff(folder, folder)
-    [finding] = outcome.findings
-    assert finding.status is Status.PASS and finding.sample_total == 224
-    assert outcome.metrics["basis"] == "JSON Schemas" and outcome.exit_code == 0
+def test_payload_diff_of_two_schema_folders(tmp_path: Path) -> None:
+    import shutil
+
+    source = GITHUB / "payload-schemas/api.github.com"
+    old, new = tmp_path / "old", tmp_path / "new"
+    for side in (old, new):
+        for folder in ("common", "issues", "push"):
+            shutil.copytree(source / folder, side / folder)
+    # In the new copy, push events no longer carry the pusher.
+    push = json.loads((new / "push/event.schema.json").read_text())
+    del push["properties"]["pusher"]
+    push["required"].remove("pusher")
+    (new / "push/event.schema.json").write_text(json.dumps(push))
+    outcome = payload_diff(old, new)
+    failed = {f.subject: f for f in outcome.findings if f.status is Status.FAIL}
+    assert set(failed) == {"push"}
+    assert {(r["change"], r["field"]) for r in failed["push"].samples} == {("removed", "pusher")}
+    unchanged = next(f for f in outcome.findings if f.status is Status.PASS)
+    assert unchanged.sample_total == len(list((old / "issues").glob("*.json")))
+    assert outcome.metrics["basis"] == "JSON Schemas"
