@@ -243,12 +243,17 @@ def _any_of(parts: Sequence[_Summary]) -> _Summary:
 
 
 def _summarize(
-    node: Any, resolver: Resolver[Any], seen_refs: frozenset[int] = frozenset(), entered: bool = False
+    node: Any,
+    resolver: Resolver[Any],
+    seen_refs: frozenset[int] = frozenset(),
+    entered: bool = False,
+    unresolved: set[str] | None = None,
 ) -> _Summary:
     """Fold `$ref`s and combinators of one node into a summary (a `$ref` loop is followed once).
 
     `entered` says the resolver already stands at this node's base URI (a `$ref` lookup lands
-    there); otherwise a node's own `$id` moves the base before its `$ref`s are resolved.
+    there); otherwise a node's own `$id` moves the base before its `$ref`s are resolved. A `$ref`
+    that cannot be resolved adds nothing and is recorded in `unresolved`.
     """
     if not isinstance(node, Mapping):
         return _Summary()
@@ -261,14 +266,16 @@ def _summarize(
             resolved = resolver.lookup(ref)
         except Unresolvable:
             resolved = None
+            if unresolved is not None:
+                unresolved.add(ref)
         if resolved is not None and id(resolved.contents) not in seen_refs:
             parts.append(_summarize(resolved.contents, resolved.resolver, seen_refs | {id(resolved.contents)},
-                                    entered=True))
+                                    entered=True, unresolved=unresolved))
     for keyword in ("allOf", "anyOf", "oneOf"):
         branches = node.get(keyword)
         if not isinstance(branches, list):
             continue
-        summaries = [_summarize(b, resolver, seen_refs) for b in branches]
+        summaries = [_summarize(b, resolver, seen_refs, unresolved=unresolved) for b in branches]
         parts.append(_all_of(summaries) if keyword == "allOf" else _any_of(summaries))
     return _all_of(parts) if len(parts) > 1 else parts[0]
 
@@ -286,6 +293,7 @@ class SchemaShaper:
 
     def __init__(self) -> None:
         self._summaries: dict[int, tuple[Any, _Summary]] = {}
+        self.unresolved: set[str] = set()  # `$ref`s that could not be followed (they add no fields)
         self._subtrees: dict[tuple[int, ...], tuple[list[Any], dict[str, tuple[Any, ...]]]] = {}
 
     def shape(self, schema: Mapping[str, Any], resolver: Resolver[Any] | None = None) -> Shape:
@@ -301,7 +309,7 @@ class SchemaShaper:
     def _summary(self, node: Any, resolver: Resolver[Any]) -> _Summary:
         cached = self._summaries.get(id(node))
         if cached is None:
-            cached = self._summaries[id(node)] = (node, _summarize(node, resolver))
+            cached = self._summaries[id(node)] = (node, _summarize(node, resolver, unresolved=self.unresolved))
         return cached[1]
 
     def _subtree(

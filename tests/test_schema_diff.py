@@ -172,3 +172,13 @@ def test_github_shapes_follow_refs_between_components_and_do_not_depend_on_order
                 for n in reversed(names)}
     assert forward == backward
     assert forward[names[0]] == SchemaShaper().shape(catalog.event_types[names[0]].latest.schema, catalog.resolver())
+    everything = SchemaShaper()
+    for et in catalog:
+        everything.shape(et.latest.schema, catalog.resolver())
+    assert everything.unresolved == set()  # every `$ref` in the real catalog is followed
+
+
+def test_unresolvable_refs_are_recorded() -> None:
+    shaper = SchemaShaper()
+    shape = shaper.shape(obj({"a": {"$ref": "missing.json"}}))
+    assert shape["a"].types is None and shaper.unresolved == {"missing.json"}
