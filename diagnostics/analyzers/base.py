@@ -60,44 +60,47 @@ def prepare(attempts: AttemptTable, profile: SenderProfile) -> LogAnalysis:
     """Build `_events` and `_runs` once; every analyzer reads them or `attempts`."""
     conn = attempts.conn
     timeout_ms = profile.timeout_s * 1000.0
+    cutoff = f"NOT {OK} AND (error = 'timeout' OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95}))"
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE _events AS
-        SELECT endpoint, event_id,
-               any_value(event_type) AS event_type,
-               any_value({HOST}) AS host,
-               count(*) AS attempts,
-               count(*) FILTER (WHERE trigger = 'auto') AS auto_attempts,
-               coalesce(max(attempt) FILTER (WHERE trigger = 'auto'), 0) AS max_auto_attempt,
-               count(*) FILTER (WHERE {OK}) AS successes,
-               count(*) FILTER (WHERE {OK} AND trigger = 'replay') AS ok_replays,
-               count(*) FILTER (WHERE {OK} AND trigger = 'manual') AS ok_manual,
-               arg_min(trigger, attempted_at) FILTER (WHERE {OK}) AS first_ok_trigger,
-               min(attempted_at) AS first_at,
-               max(attempted_at) AS last_at,
-               min(attempted_at) FILTER (WHERE {OK}) AS first_ok,
-               max(attempted_at) FILTER (WHERE {OK}) AS last_ok,
-               bool_or(NOT {OK} AND (error = 'timeout' OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95})))
-                   AS had_cutoff,
-               min(attempted_at) FILTER (WHERE NOT {OK} AND (error = 'timeout'
-                   OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95}))) AS first_cutoff
-        FROM {attempts.name}
-        GROUP BY endpoint, event_id"""
+        SELECT *, {HOST} AS host, first_cutoff IS NOT NULL AS had_cutoff FROM (
+            SELECT endpoint, event_id,
+                   any_value(event_type) AS event_type,
+                   any_value(url) AS url,
+                   count(*) AS attempts,
+                   count(*) FILTER (WHERE trigger = 'auto') AS auto_attempts,
+                   coalesce(max(attempt) FILTER (WHERE trigger = 'auto'), 0) AS max_auto_attempt,
+                   count(*) FILTER (WHERE {OK}) AS successes,
+                   count(*) FILTER (WHERE {OK} AND trigger = 'replay') AS ok_replays,
+                   count(*) FILTER (WHERE {OK} AND trigger = 'manual') AS ok_manual,
+                   arg_min(trigger, attempted_at) FILTER (WHERE {OK}) AS first_ok_trigger,
+                   min(attempted_at) AS first_at,
+                   max(attempted_at) AS last_at,
+                   min(attempted_at) FILTER (WHERE {OK}) AS first_ok,
+                   max(attempted_at) FILTER (WHERE {OK}) AS last_ok,
+                   min(attempted_at) FILTER (WHERE {cutoff}) AS first_cutoff
+            FROM {attempts.name}
+            GROUP BY endpoint, event_id
+        )"""
     )
+    # Gaps and islands with one full sort: rank every attempt per endpoint (and note the next
+    # attempt's time), then number the islands over the failed attempts only, a small set.
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE _runs AS
         WITH o AS (
             SELECT endpoint, attempted_at, {OK} AS ok, {OUTCOME} AS outcome,
-                   row_number() OVER w AS rn,
-                   row_number() OVER (PARTITION BY endpoint, {OK} ORDER BY attempted_at, seq) AS rk,
-                   lead(attempted_at) OVER w AS next_at
+                   row_number() OVER w AS rn, lead(attempted_at) OVER w AS next_at
             FROM {attempts.name}
             WINDOW w AS (PARTITION BY endpoint ORDER BY attempted_at, seq)
         ),
+        f AS (
+            SELECT *, rn - row_number() OVER (PARTITION BY endpoint ORDER BY rn) AS island FROM o WHERE NOT ok
+        ),
         per_outcome AS (
-            SELECT endpoint, rn - rk AS island, outcome, count(*) AS n,
+            SELECT endpoint, island, outcome, count(*) AS n,
                    min(attempted_at) AS started, max(attempted_at) AS ended,
                    min(rn) AS first_rn, max(rn) AS last_rn, arg_max_null(next_at, rn) AS next_at
-            FROM o WHERE NOT ok
+            FROM f
             GROUP BY endpoint, island, outcome
         )
         SELECT endpoint, island, sum(n) AS attempts, min(started) AS started, max(ended) AS ended,

@@ -9,6 +9,7 @@ turned into a message naming the file, line and column.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 from collections.abc import Mapping
@@ -21,11 +22,12 @@ from diagnostics.logs.files import (
     check_file,
     decode_utf8,
     first_line,
+    is_gzip,
     iter_json_records,
     locate_bad_utf8,
     read_bytes,
 )
-from diagnostics.logs.schema import CANONICAL_COLUMNS, Stage, quote, scalar, sql_literal
+from diagnostics.logs.schema import CANONICAL_COLUMNS, Stage, quote, sql_literal
 from diagnostics.logs.staging import stage_name, stage_records
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -84,20 +86,34 @@ def stage_csv(
     renames = _renames(header, mapping, path)
     columns = "{" + ", ".join(f"{sql_literal(h)}: 'VARCHAR'" for h in header) + "}"
     selected = ", ".join(f"{quote(src)} AS {quote(canon)}" for src, canon in renames.items())
-    name = stage_name("csv")
-    try:
-        conn.execute(
-            f"""CREATE TEMP TABLE {name} AS
-            SELECT {selected or 'NULL AS _none'}, CAST(row_number() OVER () AS BIGINT) + 1 AS _line
-            FROM read_csv({sql_literal(path)}, columns = {columns}, delim = {sql_literal(delimiter)},
-                          quote = '"', escape = '"', header = true, auto_detect = false,
-                          strict_mode = true, null_padding = false)"""
-        )
-    except duckdb.Error as exc:
-        raise _csv_error(exc, path, delimiter, len(header)) from exc
-    if scalar(conn, f"SELECT count(*) FROM {name}") == 0:
+    if not has_rows_after_header(path):
         raise InputError("the file has a header but no rows", file=path, line=2)
-    return Stage(name=name, file=path)
+    name = stage_name("csv")
+    # A view: DuckDB reads the file once, inside the statement that builds the attempt table
+    # (row_number() OVER () streams). Its errors surface there and are explained by `explain`.
+    conn.execute(
+        f"""CREATE TEMP VIEW {name} AS
+        SELECT {selected or 'NULL AS _none'}, CAST(row_number() OVER () AS BIGINT) + 1 AS _line
+        FROM read_csv({sql_literal(path)}, columns = {columns}, delim = {sql_literal(delimiter)},
+                      quote = '"', escape = '"', header = true, auto_detect = false,
+                      strict_mode = true, null_padding = false)"""
+    )
+    return Stage(name=name, file=path, kind="VIEW",
+                 explain=lambda exc: _csv_error(exc, path, delimiter, len(header)))
+
+
+def has_rows_after_header(path: str) -> bool:
+    """Whether anything but blank lines follows the header (gzip-aware, reads a few lines)."""
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as fh:  # type: ignore[operator]
+        fh.readline(1 << 20)
+        for _ in range(1000):
+            line = fh.readline(1 << 20)
+            if not line:
+                return False
+            if line.strip():
+                return True
+    return True
 
 
 def _csv_error(exc: duckdb.Error, path: str, delimiter: str, expected: int) -> InputError:

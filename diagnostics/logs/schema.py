@@ -10,7 +10,7 @@ The table is built with one CREATE TABLE AS statement, so it exists whole or not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -159,6 +159,7 @@ class Stage:
     name: str
     file: str
     kind: str = "TABLE"  # or "VIEW" when the source is read in place
+    explain: Callable[[duckdb.Error], InputError] | None = None  # turns a read error into a message
 
 
 def _column_types(conn: duckdb.DuckDBPyConnection, stage: Stage) -> dict[str, str]:
@@ -297,11 +298,14 @@ def finalize(
         where.append("(attempted_at < ? OR attempted_at IS NULL)")
         params.append(until)
     try:
-        conn.execute(
-            f"CREATE OR REPLACE TABLE {TABLE} AS SELECT *, {_PROBLEM} AS _problem "
-            f"FROM ({union}) WHERE {' AND '.join(where)}",
-            params,
-        )
+        try:
+            conn.execute(
+                f"CREATE OR REPLACE TABLE {TABLE} AS SELECT *, {_PROBLEM} AS _problem "
+                f"FROM ({union}) WHERE {' AND '.join(where)}",
+                params,
+            )
+        except duckdb.Error as exc:
+            raise _read_error(exc, stages) from exc
         table = _check_and_clean(conn, stages, naive_is_utc=naive_is_utc, strict=strict)
     except BaseException:
         conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
@@ -313,6 +317,16 @@ def finalize(
     if table.row_count == 0 and table.problem_total and not (endpoint or since or until):
         raise InputError(f"no row could be imported; first problem: {table.problems[0]}", file=table.problems[0].file)
     return table
+
+
+def _read_error(exc: duckdb.Error, stages: Sequence[Stage]) -> InputError:
+    """A source failed while being read in place: the stage that names it explains why."""
+    text = str(exc)
+    named = [s for s in stages if s.file in text] or list(stages)
+    for stage in named:
+        if stage.explain is not None:
+            return stage.explain(exc)
+    return InputError(f"cannot read the source: {text.splitlines()[0][:200]}", file=named[0].file)
 
 
 def _check_and_clean(
