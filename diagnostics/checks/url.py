@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import httpx
 
 from diagnostics.checks.observations import SOURCE
@@ -11,10 +13,11 @@ ALLOWED_SCHEMES = ("http", "https")
 MAX_URL_CHARS = 2048
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_endpoint_url(url: str) -> tuple[httpx.URL | None, str]:
     """Parse with the same parser that connects (httpx), so the check and the dial agree.
 
-    Returns the URL, or None and the reason it cannot be used.
+    Returns the URL, or None and the reason it cannot be used. Cached: a sweep asks per check.
     """
     text = url.strip()
     if not text:
@@ -70,7 +73,7 @@ def check_url_scheme(url: str) -> list[Finding]:
                 f"{parsed.host}; anyone on the path can read them. Use an https:// URL."
             ),
             subject=url[:300],
-            evidence=(("URL", url[:300]), ("Scheme", "http"), ("Suggested URL", str(parsed.copy_with(scheme="https")))),
+            evidence=(("URL", url[:300]), ("Scheme", "http"), ("Suggested URL", "https" + url.strip()[4:][:300])),
             source=SOURCE,
         )
     ]
