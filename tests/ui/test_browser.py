@@ -149,7 +149,7 @@ def test_every_page_renders_and_is_screenshotted(served_app, page) -> None:  # t
     ARTIFACTS.mkdir(exist_ok=True)
     ready = {"triage": "Run every check", "probe": "Sandbox endpoints to try",
              "signature": "Generate a correctly signed example", "logs": "Findings (whole log)",
-             "coverage": "Event coverage", "cases": "Runs of case", "settings": "Sender profiles"}
+             "coverage": "Coverage matrix", "cases": "Runs of case", "settings": "Sender profiles"}
     for name, path in PAGES.items():
         page.goto(f"{base}/{path}")
         _wait_for_app(page, ready[name])

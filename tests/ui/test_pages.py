@@ -191,11 +191,9 @@ def _match_count(app: AppTest) -> int:
 def test_coverage_page_shows_matrix_findings_and_downloads(app: AppTest, demo_workspace: DemoWorkspace) -> None:
     open_page(app, "coverage")
     assert not app.exception
-    if demo_workspace.catalog_path is None:
-        assert app.info  # no demo catalog shipped: the page asks for one
-        return
-    assert app.dataframe and len(app.get("download_button")) == 3
-    assert "event-type" in _labels(app) or "payload" in _labels(app)
+    assert demo_workspace.catalog_path is not None  # the demo ships diagnostics/demo_data/catalog.yaml
+    assert app.dataframe and len(app.get("download_button")) == 3 and app.get("vega_lite_chart")
+    assert "(event-type-" in _labels(app)
 
 
 def test_cases_page_searches_reruns_and_compares(app: AppTest) -> None:
