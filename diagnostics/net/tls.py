@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import ssl
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
@@ -226,10 +226,6 @@ def diagnose_tls_error(exc: BaseException) -> TlsDiagnosis | None:
             kind="closed_during_handshake", message="the connection was closed during the TLS handshake"
         )
     return TlsDiagnosis(kind="other", message=str(error)[:300], reason=reason)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def describe_session(session: TlsSession | None) -> dict[str, Any]:
