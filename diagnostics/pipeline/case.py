@@ -193,9 +193,13 @@ def _part_error(kind: str, subject: str, exc: InputError) -> Finding:
 
 
 def merge_outcomes(subject: str, parts: Mapping[str, Outcome]) -> Outcome:
-    """One outcome for the case: every part's findings, metrics under the part's name, tables prefixed."""
+    """One outcome for the case: every part's findings, metrics under the part's name, tables prefixed.
+
+    metrics["parts"] records which part produced which codes, so a later comparison can tell
+    "fixed" from "not checked this time".
+    """
     findings: list[Finding] = []
-    metrics: dict[str, Any] = {}
+    metrics: dict[str, Any] = {"parts": {kind: sorted({f.code for f in o.findings}) for kind, o in parts.items()}}
     tables: dict[str, list[dict[str, Any]]] = {}
     for kind, outcome in parts.items():
         findings.extend(outcome.findings)
@@ -309,11 +313,14 @@ class RunComparison:
     fixed: problems in the older run that are gone or pass now.
     new: problems in the newer run that the older one did not have.
     remaining: problems in both runs.
+    unchecked: problems in the older run whose part did not run this time (no secret given, no
+        log): neither fixed nor remaining.
     """
 
     fixed: tuple[Finding, ...]
     new: tuple[Finding, ...]
     remaining: tuple[Finding, ...]
+    unchecked: tuple[Finding, ...] = ()
 
 
 def _problems(findings: Iterable[Finding]) -> dict[tuple[str, str], Finding]:
@@ -323,10 +330,23 @@ def _problems(findings: Iterable[Finding]) -> dict[tuple[str, str], Finding]:
 def compare_runs(older: RunRecord | Outcome, newer: RunRecord | Outcome) -> RunComparison:
     old = _problems(older.findings)
     new = _problems(newer.findings)
+    old_parts = older.metrics.get("parts")
+    old_parts = old_parts if isinstance(old_parts, Mapping) else {}
+    new_parts = newer.metrics.get("parts")
+    newer_kinds = set(new_parts) if isinstance(new_parts, Mapping) else None
+
+    def rechecked(finding: Finding) -> bool:
+        if newer_kinds is None:
+            return True
+        kinds = {kind for kind, codes in old_parts.items() if finding.code in codes}
+        return not kinds or bool(kinds & newer_kinds)
+
+    gone = [k for k in old if k not in new]
     return RunComparison(
-        fixed=tuple(old[k] for k in old if k not in new),
+        fixed=tuple(old[k] for k in gone if rechecked(old[k])),
         new=tuple(new[k] for k in new if k not in old),
         remaining=tuple(new[k] for k in new if k in old),
+        unchecked=tuple(old[k] for k in gone if not rechecked(old[k])),
     )
 
 

@@ -71,7 +71,7 @@ def test_merge_keeps_every_finding_and_names_metrics_and_tables_by_part() -> Non
     logs = Outcome(subject="l", findings=[_finding("outage-window", Status.WARN)], tables={"logs_endpoints": []})
     merged = merge_outcomes("case", {"probe": probe, "logs": logs})
     assert [f.code for f in merged.findings] == ["slow-response", "outage-window"]
-    assert merged.metrics == {"probe": {"p95": 1}}
+    assert merged.metrics == {"probe": {"p95": 1}, "parts": {"probe": ["slow-response"], "logs": ["outage-window"]}}
     assert set(merged.tables) == {"probe_samples", "logs_endpoints"}
 
 
@@ -153,6 +153,7 @@ def test_compare_runs_names_fixed_new_and_remaining() -> None:
                                           _finding("redirect-response", Status.PASS),
                                           _finding("signature-mismatch", Status.FAIL)])
     comparison = compare_runs(older, newer)
+    assert comparison.unchecked == ()
     assert [f.code for f in comparison.fixed] == ["redirect-response"]
     assert [f.code for f in comparison.new] == ["signature-mismatch"]
     assert [f.code for f in comparison.remaining] == ["slow-response"]
@@ -244,3 +245,15 @@ def test_accepted_upload_is_kept_and_bad_uploads_leave_nothing(config: Config) -
         accept_log_upload(config, "wrong.csv", b"name,age\nbob,4\n")
     assert "wrong.csv" in str(info.value) and ".incoming" not in str(info.value)
     assert sorted(p.name for p in (config.workspace / "uploads").iterdir()) == [source.path.name]
+
+
+def test_a_part_that_did_not_run_again_is_unchecked_not_fixed() -> None:
+    older = merge_outcomes("s", {
+        "probe": Outcome(subject="s", findings=[_finding("slow-response", Status.FAIL)]),
+        "signature": Outcome(subject="s", findings=[_finding("signature-no-match", Status.FAIL)]),
+    })
+    newer = merge_outcomes("s", {"probe": Outcome(subject="s", findings=[_finding("slow-response", Status.PASS)])})
+    comparison = compare_runs(older, newer)
+    assert [f.code for f in comparison.fixed] == ["slow-response"]
+    assert [f.code for f in comparison.unchecked] == ["signature-no-match"]
+    assert comparison.new == () and comparison.remaining == ()

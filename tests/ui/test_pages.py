@@ -206,7 +206,9 @@ def test_cases_page_searches_reruns_and_compares(app: AppTest) -> None:
     assert not app.exception and not app.error
     assert len(_store().list_runs(app.selectbox(key="cases-pick").value)) == runs_before + 1
     labels = [m.label for m in app.metric]
-    assert labels[-3:] == ["Fixed", "New", "Still open"]
+    assert labels[-4:] == ["Fixed", "New", "Still open", "Not rechecked"]
+    # no secret is held in this session: the signature check did not rerun, so it is not "fixed"
+    assert {m.label: m.value for m in app.metric}["Not rechecked"] == "1"
 
 
 def test_settings_shows_sources_and_hides_passwords(demo_workspace: DemoWorkspace, monkeypatch) -> None:

@@ -30,12 +30,14 @@ def _compare(runs: list[RunRecord]) -> None:
     newer_id = right.selectbox("Newer run", list(by_id), index=0, format_func=lambda i: _run_label(by_id[i]),
                                key="compare-newer")
     comparison = compare_runs(by_id[older_id], by_id[newer_id])
-    fixed, new, remaining = st.columns(3)
+    fixed, new, remaining, unchecked = st.columns(4)
     fixed.metric("Fixed", len(comparison.fixed))
     new.metric("New", len(comparison.new))
     remaining.metric("Still open", len(comparison.remaining))
+    unchecked.metric("Not rechecked", len(comparison.unchecked),
+                     help="The check that found it did not run in the newer run (no secret, no log given).")
     for title, findings in (("Fixed", comparison.fixed), ("New", comparison.new),
-                            ("Still open", comparison.remaining)):
+                            ("Still open", comparison.remaining), ("Not rechecked", comparison.unchecked)):
         if findings:
             st.caption(title)
             st.dataframe(
