@@ -207,3 +207,28 @@ def test_redact_walks_nested_values() -> None:
 def test_bad_database_url_is_an_input_error() -> None:
     with pytest.raises(InputError, match="database"):
         CaseStore("not a url")
+
+
+def test_a_real_run_leaves_no_secret_in_the_database_or_reports(store: CaseStore, store_url: str,
+                                                                 tmp_path: Path) -> None:
+    """The whole pipeline (probe signed with the secret, signature debugging, the demo log) on this store."""
+    from diagnostics.config import load_config
+    from diagnostics.logs.generate import generate_log
+    from diagnostics.pipeline.case import CapturedRequest, Case, LogSource, run_case
+    from diagnostics.sandbox import DEMO_SECRET, start_sandbox
+    from diagnostics.signatures import sign_headers
+
+    config = load_config(env={"DIAGNOSTICS_WORKSPACE": str(tmp_path / "ws"), "DIAGNOSTICS_ALLOW": "127.0.0.1"})
+    log = generate_log(seed=3, attempts=2000).write(tmp_path / "log.csv")
+    body = b'{"id":"evt_1","type":"invoice.paid"}'
+    captured = CapturedRequest(sign_headers("standard-webhooks", DEMO_SECRET, body, msg_id="msg_1"), body)
+    with start_sandbox() as sandbox:
+        case = Case(ticket="ZD-SECRET", endpoint_url=sandbox.url("/verify/standard-webhooks"), secret=DEMO_SECRET,
+                    captured=captured, log_source=LogSource(path=log, endpoint="ep_rotated"))
+        result = run_case(case, config, store=store)
+    assert result.kinds == ("probe", "signature", "logs")
+    run = store.get_run(result.run_id)
+    assert run.secret_fingerprint == fingerprint_secret(DEMO_SECRET)
+    for fmt, content in run.reports.items():
+        assert DEMO_SECRET not in content, fmt
+    assert DEMO_SECRET not in _dump_every_value(store)

@@ -107,6 +107,10 @@ def main() -> None:
     config = state.config()
     demo = state.demo()
     _prefill()
+    current = state.current_case()
+    if current is not None:
+        st.info(plain(f"Runs are added to case #{current.id} ({current.ticket or 'no ticket'}). "
+                      "Close it in the sidebar to start a new case.", 300), icon=":material/folder_open:")
     if demo is not None:
         with st.expander("Demo examples (sandbox receiver on this machine)"):
             for label, url in demo.example_urls.items():
