@@ -226,3 +226,13 @@ def test_settings_shows_sources_and_hides_passwords(demo_workspace: DemoWorkspac
     finally:
         monkeypatch.delenv("DIAGNOSTICS_LOG_DB_URL")
         st.cache_resource.clear()
+
+
+def test_signature_lab_starts_from_the_open_cases_captured_request(app: AppTest) -> None:
+    example = next(c for c in _store().find_cases(EXAMPLE_TICKET))
+    open_page(app, "cases")
+    app.selectbox(key="cases-pick").set_value(example.id).run()
+    app.button(key="cases-reopen").click().run()
+    open_page(app, "signature")
+    assert "webhook-signature:" in app.text_area(key="sig-request").value
+    assert app.text_input(key="sig-secret").value == ""  # the secret is never prefilled

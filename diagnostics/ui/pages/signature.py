@@ -70,8 +70,19 @@ def _generator() -> None:
         st.code(json.dumps(headers, indent=2), language="json")
 
 
+def _prefill_from_case() -> None:
+    """The open case's captured request fills the form once (the secret never does)."""
+    case = state.current_case()
+    if case is None or not case.captured_request or st.session_state.get("sig-filled-for") == case.id:
+        return
+    st.session_state["sig-filled-for"] = case.id
+    st.session_state["sig-request"] = CapturedRequest.from_record(case.captured_request).as_text()
+    st.session_state["sig-url"] = case.endpoint_url
+
+
 def main() -> None:
     st.title("Signature lab")
+    _prefill_from_case()
     with st.form("signature-check"):
         captured_text = st.text_area("Captured request: headers, a blank line, then the body exactly as received",
                                      height=200, key="sig-request")
