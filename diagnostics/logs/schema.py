@@ -234,10 +234,11 @@ def _normalized_select(conn: duckdb.DuckDBPyConnection, stage: Stage, file_index
                {number('duration_ms')} AS _duration, lower({raw('trigger')}) AS _trigger,
                left({raw('response_body')}, {MAX_BODY_CHARS}) AS response_body, {raw('payload')} AS payload,
                {raw('payload_version')} AS payload_version,
-               CAST({file_index} AS BIGINT) * 1099511627776 + CAST(_line AS BIGINT) AS seq,
+               (CAST({file_index} AS BIGINT) << {LINE_BITS}) + CAST(_line AS BIGINT) AS seq,
                CAST(_line AS BIGINT) AS _line
         FROM {stage.name}"""
-    return f"""
+    ambiguous_kinds = "'slash', 'small_number'" + ("" if naive_is_utc else ", 'naive'")
+    typed = f"""
         SELECT event_id, event_type, endpoint, url,
                TRY_CAST(TRY_CAST(_attempt AS DOUBLE) AS INTEGER) AS attempt,
                {ts_value} AS attempted_at,
@@ -245,26 +246,33 @@ def _normalized_select(conn: duckdb.DuckDBPyConnection, stage: Stage, file_index
                {error_kind_sql('_error')} AS error,
                TRY_CAST(_duration AS DOUBLE) AS duration_ms,
                coalesce(CASE _trigger {synonyms} ELSE NULL END, 'auto') AS trigger,
-               response_body, payload, payload_version, seq,
-               _line, {sql_literal(stage.file)} AS _file, CAST(_ts AS VARCHAR) AS _ts, _ts_kind,
-               CAST(_status AS VARCHAR) AS _status
+               response_body, payload, payload_version, seq, _ts, _ts_kind, _status
         FROM ({inner})"""
+    # Problems are worded here, per source, so raw values never travel (or get stored) as text.
+    return f"""
+        SELECT {', '.join(CANONICAL_COLUMNS)}, seq, {_PROBLEM} AS _problem,
+               _ts_kind IN ({ambiguous_kinds}) AS _ambiguous
+        FROM ({typed})"""
 
 
 _PROBLEM = (
     "CASE WHEN event_id IS NULL THEN 'event_id is empty' "
     "WHEN endpoint IS NULL THEN 'endpoint is empty' "
     "WHEN _ts_kind = 'null' THEN 'attempted_at is empty' "
-    "WHEN _ts_kind = 'naive' AND attempted_at IS NULL THEN 'attempted_at ' || _ts || "
+    "WHEN _ts_kind = 'naive' AND attempted_at IS NULL THEN 'attempted_at ' || CAST(_ts AS VARCHAR) || "
     + sql_literal(" " + AMBIGUOUS_NAIVE)
-    + " WHEN _ts_kind = 'slash' THEN 'attempted_at ' || _ts || " + sql_literal(" " + AMBIGUOUS_SLASH)
-    + " WHEN _ts_kind = 'small_number' THEN 'attempted_at ' || _ts || " + sql_literal(" " + AMBIGUOUS_NUMBER)
-    + " WHEN attempted_at IS NULL THEN 'attempted_at ' || left(_ts, 40) || " + sql_literal(" " + UNRECOGNIZED)
-    + " WHEN _status IS NOT NULL AND status_code IS NULL THEN 'status_code ' || left(_status, 20) || ' is not a number'"
+    + " WHEN _ts_kind = 'slash' THEN 'attempted_at ' || CAST(_ts AS VARCHAR) || " + sql_literal(" " + AMBIGUOUS_SLASH)
+    + " WHEN _ts_kind = 'small_number' THEN 'attempted_at ' || CAST(_ts AS VARCHAR) || "
+    + sql_literal(" " + AMBIGUOUS_NUMBER)
+    + " WHEN attempted_at IS NULL THEN 'attempted_at ' || left(CAST(_ts AS VARCHAR), 40) || "
+    + sql_literal(" " + UNRECOGNIZED)
+    + " WHEN _status IS NOT NULL AND status_code IS NULL THEN 'status_code ' || left(CAST(_status AS VARCHAR), 20) "
+    "|| ' is not a number'"
     " WHEN status_code < 100 OR status_code > 599 THEN 'status_code ' || status_code || ' is outside 100-599'"
     " ELSE NULL END"
 )
-_HELPER_COLUMNS = ("_line", "_file", "_ts", "_ts_kind", "_status", "_problem")
+_HELPER_COLUMNS = ("_problem", "_ambiguous")
+LINE_BITS = 40  # seq = source index << LINE_BITS | line: the tie-breaker that also locates a row
 
 
 def finalize(
@@ -300,8 +308,7 @@ def finalize(
     try:
         try:
             conn.execute(
-                f"CREATE OR REPLACE TABLE {TABLE} AS SELECT *, {_PROBLEM} AS _problem "
-                f"FROM ({union}) WHERE {' AND '.join(where)}",
+                f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM ({union}) WHERE {' AND '.join(where)}",
                 params,
             )
         except duckdb.Error as exc:
@@ -332,19 +339,18 @@ def _read_error(exc: duckdb.Error, stages: Sequence[Stage]) -> InputError:
 def _check_and_clean(
     conn: duckdb.DuckDBPyConnection, stages: Sequence[Stage], *, naive_is_utc: bool, strict: bool
 ) -> AttemptTable:
-    ambiguous_kinds = "'slash', 'small_number'" + ("" if naive_is_utc else ", 'naive'")
-    ambiguous = first_row(
-        conn,
-        f"SELECT _file, _line, _problem FROM {TABLE} WHERE _ts_kind IN ({ambiguous_kinds}) "
-        "ORDER BY seq LIMIT 1",
-    )
+    def where(seq: int) -> tuple[str, int]:
+        return stages[seq >> LINE_BITS].file, seq & ((1 << LINE_BITS) - 1)
+
+    ambiguous = first_row(conn, f"SELECT seq, _problem FROM {TABLE} WHERE _ambiguous ORDER BY seq LIMIT 1")
     if ambiguous:
-        raise InputError(str(ambiguous[2]), file=ambiguous[0], line=_file_line(ambiguous[1]), column="attempted_at")
-    problem_total = int(scalar(conn, f"SELECT count(*) FROM {TABLE} WHERE _problem IS NOT NULL"))
+        file, line = where(ambiguous[0])
+        raise InputError(str(ambiguous[1]), file=file, line=line, column="attempted_at")
+    problem_total = int(scalar(conn, f"SELECT count(_problem) FROM {TABLE}"))
     problems = [
-        ImportProblem(file=f, line=_file_line(line), reason=reason)
-        for f, line, reason in conn.execute(
-            f"SELECT _file, _line, _problem FROM {TABLE} WHERE _problem IS NOT NULL ORDER BY seq LIMIT {MAX_PROBLEMS}"
+        ImportProblem(*where(seq), reason=reason)
+        for seq, reason in conn.execute(
+            f"SELECT seq, _problem FROM {TABLE} WHERE _problem IS NOT NULL ORDER BY seq LIMIT {MAX_PROBLEMS}"
         ).fetchall()
     ]
     if strict and problems:
@@ -364,10 +370,6 @@ def _check_and_clean(
     for column in _HELPER_COLUMNS:
         conn.execute(f"ALTER TABLE {TABLE} DROP COLUMN {column}")
     return AttemptTable(conn=conn, sources=[s.file for s in stages], problems=problems, problem_total=problem_total)
-
-
-def _file_line(line: Any) -> int | None:
-    return None if line is None else int(line)
 
 
 def empty_attempts_sql() -> str:

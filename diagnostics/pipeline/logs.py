@@ -2,7 +2,8 @@
 
 `analyze_logs` is what the CLI's `analyze` command, the app's Logs page and Python callers use;
 `analyze_attempts` judges a table that is already loaded (the app keeps one per workspace).
-With no source given, the database in the [logs] section of diagnostics.toml is read.
+With no source given, the database in the [logs] section of diagnostics.toml is read; a
+database URL without --table or --query reads the [logs] table.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from diagnostics.errors import InputError
 from diagnostics.findings import Outcome, sort_findings
 from diagnostics.logs import AttemptTable, load_attempts
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
+from diagnostics.logs.sources import is_database_url
 from diagnostics.profiles import SenderProfile
 
 MAX_PROBLEM_ROWS = 50
@@ -75,8 +77,8 @@ def analyze_logs(
         if not url:
             raise InputError("give a delivery-log file or database URL (or set [logs] url in diagnostics.toml)")
         sources = [url]
-        if not query:
-            table = table or config.get("logs", "table") or None
+    if not query and any(is_database_url(s) for s in sources):
+        table = table or config.get("logs", "table") or None
     attempts = load_attempts(
         list(sources),
         source_format=source_format,

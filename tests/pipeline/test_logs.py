@@ -87,6 +87,9 @@ def test_no_source_uses_the_configured_database_or_says_what_to_give(tmp_path: P
     engine.dispose()
     outcome = analyze_logs([], config=load_config(env={"DIAGNOSTICS_LOG_DB_URL": f"sqlite:///{db}"}))
     assert outcome.metrics["attempts"] == 1 and "delivery_attempts" in outcome.metrics["import"]["source_queries"][0]
+    # A URL given without --table reads the configured table too.
+    explicit = analyze_logs([f"sqlite:///{db}"], config=load_config(env={}))
+    assert explicit.metrics["attempts"] == 1
 
 
 def test_empty_selection_is_an_input_error(log_path: Path, config) -> None:  # type: ignore[no-untyped-def]
