@@ -132,30 +132,41 @@ def _statements(a: Any, dialect: str, payload_limit: int) -> dict[str, Any]:
         .group_by(etype, a.c.payload_version, a.c.endpoint)
         .order_by(etype, a.c.payload_version, a.c.endpoint)
     )
+    # The payload sample: rank events (ids only) per (type, version), then read the payloads of the
+    # picked events alone, each at its first attempt in that version.
     has_payload = sa.and_(a.c.payload.is_not(None), a.c.payload != "")
+    events = (
+        sa.select(etype.label("event_type"), a.c.payload_version, a.c.event_id)
+        .where(has_payload)
+        .group_by(etype, a.c.payload_version, a.c.event_id)
+        .subquery("e")
+    )
+    e = events.c
+    ranked = (
+        sa.select(e.event_type, e.payload_version, e.event_id,
+                  sa.func.row_number().over(partition_by=[e.event_type, e.payload_version],
+                                            order_by=_spread_key(e.event_id, dialect)).label("pick"),
+                  sa.func.count().over(partition_by=[e.event_type, e.payload_version]).label("group_size"))
+        .subquery("r")
+    )
+    picked = sa.select(ranked).where(ranked.c.pick <= payload_limit).subquery("p")
+    p = picked.c
     version_key = sa.func.coalesce(a.c.payload_version, "")
     firsts = (
-        sa.select(etype.label("event_type"), a.c.payload_version, a.c.event_id, a.c.endpoint, a.c.attempted_at,
-                  a.c.payload,
+        sa.select(p.event_type, a.c.payload_version, a.c.event_id, a.c.endpoint, a.c.attempted_at, a.c.payload,
+                  p.group_size,
                   sa.func.row_number().over(partition_by=[a.c.event_id, version_key],
                                             order_by=[a.c.attempted_at, a.c.endpoint]).label("nth"))
+        .select_from(a.join(picked, sa.and_(a.c.event_id == p.event_id,
+                                            version_key == sa.func.coalesce(p.payload_version, ""))))
         .where(has_payload)
         .subquery("f")
     )
     f = firsts.c
-    ranked = (
-        sa.select(f.event_type, f.payload_version, f.event_id, f.endpoint, f.attempted_at, f.payload,
-                  sa.func.row_number().over(partition_by=[f.event_type, f.payload_version],
-                                            order_by=_spread_key(f.event_id, dialect)).label("pick"),
-                  sa.func.count().over(partition_by=[f.event_type, f.payload_version]).label("group_size"))
-        .where(f.nth == 1)
-        .subquery("r")
-    )
-    r = ranked.c
     payloads = (
-        sa.select(r.event_type, r.payload_version, r.event_id, r.endpoint, r.attempted_at, r.payload, r.group_size)
-        .where(r.pick <= payload_limit)
-        .order_by(r.event_type, r.payload_version, r.attempted_at, r.event_id)
+        sa.select(f.event_type, f.payload_version, f.event_id, f.endpoint, f.attempted_at, f.payload, f.group_size)
+        .where(f.nth == 1)
+        .order_by(f.event_type, f.payload_version, f.attempted_at, f.event_id)
     )
     window = sa.select(sa.func.min(a.c.attempted_at), sa.func.max(a.c.attempted_at), sa.func.count())
     return {"types": type_stats, "pairs": pairs, "versions": versions, "payloads": payloads, "window": window}
