@@ -29,7 +29,7 @@ from diagnostics.analyzers.coverage import (
 )
 from diagnostics.analyzers.event_stats import LogStats, collect_log_stats
 from diagnostics.analyzers.event_stats_source import collect_source_stats
-from diagnostics.analyzers.payload_design import judge_types, thin_payload_finding
+from diagnostics.analyzers.payload_design import TypeDesign, judge_types, thin_payload_finding
 from diagnostics.analyzers.payload_schema import PayloadObservation, check_payloads
 from diagnostics.analyzers.payload_versions import (
     change_finding,
@@ -43,7 +43,7 @@ from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, sort_findings
 from diagnostics.logs import load_attempts
 from diagnostics.logs.sources import is_database_url
-from diagnostics.payloads import PayloadSample, group_by_type, infer_event_type, load_payload_samples
+from diagnostics.payloads import PayloadSample, group_by_type, load_payload_samples
 from diagnostics.schema_diff import SchemaShaper, Shape, ShapeDiff, diff_shapes, shape_of_samples
 from diagnostics.subscriptions import Subscription, load_subscriptions
 
@@ -74,13 +74,10 @@ def _relabel_samples(samples: list[PayloadSample], catalog: Catalog) -> list[Pay
     than `repository_dispatch.<custom action>`)."""
     out = []
     for sample in samples:
-        name = sample.event_type
-        if name and name not in catalog and "." in name and name.rsplit(".", 1)[0] in catalog:
-            folder_only = infer_event_type(Path(sample.source).parent.name or ".", None)
-            if folder_only in catalog:
-                name = folder_only
-        out.append(sample if name == sample.event_type else PayloadSample(name, sample.payload, sample.source,
-                                                                          sample.size_bytes, sample.version))
+        folder = Path(sample.source).parent.name
+        if sample.event_type and sample.event_type not in catalog and folder in catalog:
+            sample = replace(sample, event_type=folder)
+        out.append(sample)
     return out
 
 
@@ -177,27 +174,10 @@ def run_coverage(
     start, end = _when(since, "--since"), _when(until, "--until")
     cat = load_catalog(catalog)
     subs: list[Subscription] = load_subscriptions(subscriptions) if subscriptions else []
-    stats: LogStats | None = None
-    aggregated_in = ""
-    source_queries: list[str] = []
-    options = dict(log_options or {})
-    if pushdown and len(logs) == 1 and is_database_url(logs[0]):
-        # One database: aggregate inside it; only aggregates and the payload sample come back.
-        stats = collect_source_stats(logs[0], table=options.get("table"), query=options.get("query"),
-                                     mapping=options.get("mapping"), since=start, until=end, executed=source_queries)
-        aggregated_in = "the source database"
-    elif logs:
-        attempts = load_attempts(list(logs), since=start, until=end, **options)
-        try:
-            stats = collect_log_stats(attempts)
-        finally:
-            attempts.conn.close()
-        source_queries = list(attempts.source_queries)
-        aggregated_in = "DuckDB (after a filtered import)"
+    stats, aggregated_in, source_queries = _log_stats(logs, start, end, dict(log_options or {}), pushdown)
     samples = _relabel_samples(load_payload_samples(payloads), cat) if payloads else []
     sample_groups = group_by_type(samples)
 
-    findings: list[Finding] = [resources_without_events(cat)]
     observed: Observed | None = None
     if stats is not None:
         observed = Observed("delivery log", types=stats.types, pairs=stats.pairs, window=_window_text(stats))
@@ -206,60 +186,19 @@ def run_coverage(
                             sample_sizes={t: statistics.median(x.size_bytes for x in s)
                                           for t, s in sample_groups.items()},
                             window=str(payloads))
-    if observed is not None:
-        findings += [never_sent(cat, observed, subs), uncatalogued(cat, observed)]
-        if subs:
-            findings.append(subscribed_never_delivered(cat, subs, observed))
-    else:
-        findings.append(Finding(
-            code="event-type-never-sent", status=Status.NOT_APPLICABLE, severity=Severity.INFO,
-            title="No delivery log or payload samples to compare with the catalog",
-            summary="Give --log or --payloads to see which catalogued types were sent.", source=SOURCE,
-        ))
-
-    # Payload judgments: logged payloads (a bounded sample per type and version) plus sample files.
-    observations: list[PayloadObservation] = []
-    payloads_by_type: dict[str, list[Any]] = {}
-    if stats is not None:
-        for logged in stats.payloads:
-            observations.append(PayloadObservation(logged.event_type, logged.payload, logged.event_id,
-                                                   logged.version, logged.attempted_at, is_text=True))
-            parsed = _parsed(logged.payload)
-            if parsed is not None:
-                payloads_by_type.setdefault(logged.event_type, []).append(parsed)
-    for sample in samples:
-        if sample.event_type:
-            observations.append(PayloadObservation(sample.event_type, sample.payload, sample.source, sample.version))
-            payloads_by_type.setdefault(sample.event_type, []).append(sample.payload)
-    basis = " and ".join(b for b, on in (("delivery log", stats is not None), ("payload samples", bool(samples))) if on)
-    designs = judge_types(payloads_by_type)
-    violations: dict[str, int] = {}
-    if observations:
-        findings.append(thin_payload_finding(designs, basis=basis))
-        sampled_from = sum(stats.payload_groups.values()) if stats is not None else None
-        violation_finding, violations = check_payloads(cat, observations, basis=basis, sampled_from=sampled_from)
-        findings.append(violation_finding)
-
-    # Versions: in flight in the log, and what changed between versions.
+    findings = [resources_without_events(cat), *_coverage_findings(cat, observed, subs)]
+    payload_findings, designs, violations = _payload_findings(cat, stats, samples)
+    findings += payload_findings
     versions_sent: dict[str, list[str]] | None = None
     if stats is not None:
-        order = {et.name: list(et.version_names) for et in cat}
-        in_flight = versions_in_flight(stats.versions, catalog_order=order, subscriptions=subs,
-                                       window=_window_text(stats))
-        findings += in_flight or [versions_summary(stats.versions, in_flight)]
-        versions_sent = {}
-        for use in stats.versions:
-            versions_sent.setdefault(use.event_type, [])
-            if use.version not in versions_sent[use.event_type]:
-                versions_sent[use.event_type].append(use.version)
-        versions_sent = {t: order_versions(v, order.get(t, ())) for t, v in versions_sent.items()}
-        findings += _logged_version_changes(stats, cat)
+        version_findings, versions_sent = _version_findings(cat, stats, subs)
+        findings += version_findings
     findings += _catalog_version_changes(cat)
 
     matrix = coverage_matrix(
         cat, observed, subs,
         design={t: d.label for t, d in designs.items()} if designs else None,
-        violations=violations if observations else None,
+        violations=violations,
         versions_sent=versions_sent,
     )
     metrics: dict[str, Any] = {
@@ -283,6 +222,79 @@ def run_coverage(
         subject += f" against the {observed.basis}" + (f" {observed.window}" if observed.window else "")
     return Outcome(subject=subject, findings=sort_findings(findings), metrics=metrics,
                    tables={"coverage": matrix}, kind="coverage")
+
+
+def _log_stats(
+    logs: Sequence[str], start: datetime | None, end: datetime | None, options: dict[str, Any], pushdown: bool
+) -> tuple[LogStats | None, str, list[str]]:
+    """The log's aggregates, where they were computed, and the SQL sent to a database source."""
+    if not logs:
+        return None, "", []
+    if pushdown and len(logs) == 1 and is_database_url(logs[0]):
+        # One database: aggregate inside it; only aggregates and the payload sample come back.
+        executed: list[str] = []
+        stats = collect_source_stats(logs[0], table=options.get("table"), query=options.get("query"),
+                                     mapping=options.get("mapping"), since=start, until=end, executed=executed)
+        return stats, "the source database", executed
+    attempts = load_attempts(list(logs), since=start, until=end, **options)
+    try:
+        stats = collect_log_stats(attempts)
+    finally:
+        attempts.conn.close()
+    return stats, "DuckDB (after a filtered import)", list(attempts.source_queries)
+
+
+def _coverage_findings(catalog: Catalog, observed: Observed | None, subs: Sequence[Subscription]) -> list[Finding]:
+    if observed is None:
+        return [Finding(
+            code="event-type-never-sent", status=Status.NOT_APPLICABLE, severity=Severity.INFO,
+            title="No delivery log or payload samples to compare with the catalog",
+            summary="Give --log or --payloads to see which catalogued types were sent.", source=SOURCE,
+        )]
+    findings = [never_sent(catalog, observed, subs), uncatalogued(catalog, observed)]
+    if subs:
+        findings.append(subscribed_never_delivered(catalog, subs, observed))
+    return findings
+
+
+def _payload_findings(
+    catalog: Catalog, stats: LogStats | None, samples: Sequence[PayloadSample]
+) -> tuple[list[Finding], dict[str, TypeDesign], dict[str, int] | None]:
+    """Design and schema judgments over the logged payload sample plus the sample files."""
+    observations: list[PayloadObservation] = []
+    payloads_by_type: dict[str, list[Any]] = {}
+    for logged in stats.payloads if stats is not None else ():
+        observations.append(PayloadObservation(logged.event_type, logged.payload, logged.event_id,
+                                               logged.version, logged.attempted_at, is_text=True))
+        parsed = _parsed(logged.payload)
+        if parsed is not None:
+            payloads_by_type.setdefault(logged.event_type, []).append(parsed)
+    for sample in samples:
+        if sample.event_type:
+            observations.append(PayloadObservation(sample.event_type, sample.payload, sample.source, sample.version))
+            payloads_by_type.setdefault(sample.event_type, []).append(sample.payload)
+    designs = judge_types(payloads_by_type)
+    if not observations:
+        return [], designs, None
+    basis = " and ".join(b for b, on in (("delivery log", stats is not None), ("payload samples", bool(samples))) if on)
+    sampled_from = sum(stats.payload_groups.values()) if stats is not None else None
+    violation, violations = check_payloads(catalog, observations, basis=basis, sampled_from=sampled_from)
+    return [thin_payload_finding(designs, basis=basis), violation], designs, violations
+
+
+def _version_findings(
+    catalog: Catalog, stats: LogStats, subs: Sequence[Subscription]
+) -> tuple[list[Finding], dict[str, list[str]]]:
+    """Versions in flight, what changed between logged versions, and the versions sent per type."""
+    order = {et.name: list(et.version_names) for et in catalog}
+    in_flight = versions_in_flight(stats.versions, catalog_order=order, subscriptions=subs,
+                                   window=_window_text(stats))
+    findings = in_flight or [versions_summary(stats.versions, in_flight)]
+    sent: dict[str, set[str]] = {}
+    for use in stats.versions:
+        sent.setdefault(use.event_type, set()).add(use.version)
+    versions_sent = {t: order_versions(v, order.get(t, ())) for t, v in sent.items()}
+    return [*findings, *_logged_version_changes(stats, catalog)], versions_sent
 
 
 # --- payload-diff ----------------------------------------------------------------------------------
