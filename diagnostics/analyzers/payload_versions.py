@@ -78,6 +78,10 @@ def versions_in_flight(
                                              f"{endpoints} endpoints"))
         evidence.append(("newest version", newest))
         evidence.append(("endpoints still on an older version", len(behind)))
+        mismatched = sorted(e for e, u in latest_by_endpoint.items()
+                            if pins.get((e, event_type)) not in (None, u.version))
+        if pins:
+            evidence.append(("endpoints receiving another version than they pin", ", ".join(mismatched) or "none"))
         samples = [
             {"endpoint": u.endpoint, "latest_version": u.version, "deliveries": u.deliveries,
              "last_seen": u.last_seen.isoformat() if u.last_seen else "",

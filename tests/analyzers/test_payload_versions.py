@@ -45,6 +45,14 @@ def test_in_flight_share_and_endpoints_behind() -> None:
     assert [(r["endpoint"], r["latest_version"], r["pinned_version"]) for r in finding.samples] == [
         ("ep_c", "v1", "v1")]
     assert finding.evidence_dict()["version v1"] == "15 deliveries (30.0%), 2 endpoints"
+    assert finding.evidence_dict()["endpoints receiving another version than they pin"] == "none"
+
+
+def test_pin_mismatch_is_named() -> None:
+    uses = [use("ep_a", "v2", 3, 5), use("ep_b", "v1", 2, 6)]
+    subs = [Subscription("ep_a", "invoice.paid", "v1"), Subscription("ep_b", "invoice.paid", "v1")]
+    [finding] = versions_in_flight(uses, subscriptions=subs)
+    assert finding.evidence_dict()["endpoints receiving another version than they pin"] == "ep_a"
 
 
 def test_summary_when_nothing_is_in_flight() -> None:
