@@ -375,13 +375,16 @@ def accept_log_upload(
     data: bytes,
     *,
     endpoint: str | None = None,
-    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_bytes: int | None = None,
 ) -> LogSource:
     """Keep an uploaded delivery log in the workspace, once it has been read successfully.
 
-    Empty, oversized and unreadable files raise InputError naming the uploaded file; nothing is
-    left in the workspace for them, and no case is touched.
+    Empty, oversized (`max_bytes`, default `[workspace] max_upload_bytes` or 200 MB) and
+    unreadable files raise InputError naming the uploaded file; nothing is left in the workspace
+    for them, and no case is touched.
     """
+    if max_bytes is None:
+        max_bytes = upload_limit(config)
     if not data:
         raise InputError("the uploaded file is empty", file=file_name)
     if len(data) > max_bytes:
@@ -397,6 +400,16 @@ def accept_log_upload(
             _check_log_file(candidate, file_name)
             os.replace(candidate, final)
     return LogSource(path=final, endpoint=endpoint)
+
+
+def upload_limit(config: Config) -> int:
+    """The largest delivery-log upload accepted: `[workspace] max_upload_bytes`, else 200 MB."""
+    value = config.get("workspace", "max_upload_bytes", MAX_UPLOAD_BYTES)
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"invalid value {value!r}", file="diagnostics.toml",
+                         field="workspace.max_upload_bytes") from exc
 
 
 def _check_log_file(path: Path, shown_name: str) -> None:

@@ -236,3 +236,26 @@ def test_signature_lab_starts_from_the_open_cases_captured_request(app: AppTest)
     open_page(app, "signature")
     assert "webhook-signature:" in app.text_area(key="sig-request").value
     assert app.text_input(key="sig-secret").value == ""  # the secret is never prefilled
+
+
+def test_a_huge_upload_is_refused_with_the_limit_named(demo_workspace: DemoWorkspace, tmp_path, monkeypatch) -> None:
+    import streamlit as st
+
+    # Given a configuration with a small upload limit (the default is 200 MB)
+    config_file = tmp_path / "diagnostics.toml"
+    config_file.write_text(f'[workspace]\npath = "{demo_workspace.root.parent}"\nmax_upload_bytes = 2000\n')
+    monkeypatch.setenv("DIAGNOSTICS_CONFIG", str(config_file))
+    st.cache_resource.clear()
+    try:
+        app = AppTest.from_file(APP, default_timeout=60).run()
+        app.text_input(key="triage-ticket").input("ZD-HUGE")
+        app.radio(key="triage-log-choice").set_value("Upload a file")
+        big = b"event_id,endpoint,attempted_at\n" + b"evt_1,ep_1,2026-03-02T10:00:00Z\n" * 200
+        app.file_uploader(key="triage-upload").upload("big.csv", big, "text/csv")
+        app.button(key="triage-run").click().run()
+        assert not app.exception
+        assert any("big.csv" in text and "larger than 2,000 bytes" in text for text in _errors(app)), _errors(app)
+        assert _store().find_cases("ZD-HUGE") == []
+    finally:
+        monkeypatch.delenv("DIAGNOSTICS_CONFIG")
+        st.cache_resource.clear()
