@@ -402,6 +402,27 @@ def accept_log_upload(
     return LogSource(path=final, endpoint=endpoint)
 
 
+def keep_upload(config: Config, file_name: str, data: bytes, *, max_bytes: int | None = None) -> Path:
+    """Keep an uploaded input file (catalog, subscriptions) in the workspace under its content hash.
+
+    Empty and oversized files raise InputError naming the file; the file is written whole or not
+    at all. Its content is judged later by whatever reads it.
+    """
+    limit = upload_limit(config) if max_bytes is None else max_bytes
+    if not data:
+        raise InputError("the uploaded file is empty", file=file_name)
+    if len(data) > limit:
+        raise InputError(f"the uploaded file is larger than {limit:,} bytes", file=file_name)
+    uploads = config.workspace / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    final = uploads / f"{hashlib.sha256(data).hexdigest()[:12]}-{_safe_file_name(file_name)}"
+    if not final.exists():
+        partial = final.with_name(f".{final.name}.part")
+        partial.write_bytes(data)
+        os.replace(partial, final)
+    return final
+
+
 def upload_limit(config: Config) -> int:
     """The largest delivery-log upload accepted: `[workspace] max_upload_bytes`, else 200 MB."""
     value = config.get("workspace", "max_upload_bytes", MAX_UPLOAD_BYTES)

@@ -257,3 +257,16 @@ def test_a_part_that_did_not_run_again_is_unchecked_not_fixed() -> None:
     assert [f.code for f in comparison.fixed] == ["slow-response"]
     assert [f.code for f in comparison.unchecked] == ["signature-no-match"]
     assert comparison.new == () and comparison.remaining == ()
+
+
+def test_keep_upload_stores_by_content_and_refuses_empty_or_huge(config: Config) -> None:
+    from diagnostics.pipeline.case import keep_upload
+
+    first = keep_upload(config, "catalog.yaml", b"event_types: []\n")
+    again = keep_upload(config, "../catalog.yaml", b"event_types: []\n")
+    assert first == again and first.read_bytes() == b"event_types: []\n"
+    with pytest.raises(InputError, match="empty"):
+        keep_upload(config, "subs.csv", b"")
+    with pytest.raises(InputError, match="larger than 4 bytes"):
+        keep_upload(config, "subs.csv", b"12345", max_bytes=4)
+    assert [p.name for p in first.parent.iterdir()] == [first.name]

@@ -259,3 +259,17 @@ def test_a_huge_upload_is_refused_with_the_limit_named(demo_workspace: DemoWorks
     finally:
         monkeypatch.delenv("DIAGNOSTICS_CONFIG")
         st.cache_resource.clear()
+
+
+def test_coverage_with_an_uploaded_catalog_and_a_broken_one(app: AppTest) -> None:
+    from pathlib import Path
+
+    demo_catalog = Path(__file__).resolve().parents[2] / "diagnostics" / "demo_data" / "catalog.yaml"
+    open_page(app, "coverage")
+    app.radio(key="coverage-catalog-choice").set_value("Upload a catalog").run()
+    app.file_uploader(key="coverage-catalog").upload("catalog.yaml", demo_catalog.read_bytes()).run()
+    assert not app.exception and not app.error, _errors(app)
+    assert app.dataframe and "(event-type-" in _labels(app)
+    app.file_uploader(key="coverage-catalog").upload("broken.yaml", b"event_types: [unclosed\n").run()
+    assert not app.exception
+    assert any("broken" in text or "yaml" in text.lower() for text in _errors(app)), _errors(app)

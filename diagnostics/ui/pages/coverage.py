@@ -10,7 +10,7 @@ import streamlit as st
 
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
-from diagnostics.pipeline.case import render_reports
+from diagnostics.pipeline.case import keep_upload, render_reports
 from diagnostics.pipeline.coverage import run_coverage
 from diagnostics.report import ReportContext
 from diagnostics.ui import state
@@ -36,21 +36,11 @@ def _stamp(*paths: str | None) -> str:
 
 
 def _saved_upload(label: str, key: str, types: list[str]) -> str | None:
-    """An uploaded catalog or subscriptions file, kept in the workspace under its content hash."""
+    """An uploaded catalog or subscriptions file, kept in the workspace (None until one is given)."""
     upload = st.file_uploader(label, type=types, key=key)
     if upload is None:
         return None
-    data = upload.getvalue()
-    if not data:
-        raise InputError("the uploaded file is empty", file=upload.name)
-    if len(data) > MAX_CATALOG_BYTES:
-        raise InputError(f"the uploaded file is larger than {MAX_CATALOG_BYTES:,} bytes", file=upload.name)
-    folder = state.config().workspace / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = Path(upload.name).suffix.lower()
-    target = folder / f"{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
-    target.write_bytes(data)
-    return str(target)
+    return str(keep_upload(state.config(), upload.name, upload.getvalue(), max_bytes=MAX_CATALOG_BYTES))
 
 
 def main() -> None:
