@@ -63,6 +63,7 @@ def test_triage_runs_every_check_and_offers_reply_and_downloads(app: AppTest, ui
     assert "signature-no-match" in labels  # signature lab
     assert "outage-window" in labels  # delivery log
     assert any("Hi," in c.value for c in app.code)  # the Markdown reply, ready to copy
+    assert len(app.get("vega_lite_chart")) == 1  # the probe's phase timings
     downloads = [e for e in app.get("download_button")]
     assert len(downloads) == 3
     # And the run is stored without the secret

@@ -9,6 +9,7 @@ from diagnostics.errors import InputError
 from diagnostics.pipeline.case import CapturedRequest, Case, LogSource, accept_log_upload, run_case
 from diagnostics.profiles import all_profiles
 from diagnostics.ui import state
+from diagnostics.ui.charts import phase_chart
 from diagnostics.ui.components import (
     counts_line,
     download_buttons,
@@ -98,6 +99,10 @@ def _results() -> None:
     st.caption(f"Checks run: {', '.join(run.kinds)} · secret used: {run.secret_fingerprint or 'none'}")
     download_buttons(run.reports, f"{case.ticket or 'case'}-{case.id}-run-{run.id}", key=f"triage-dl-{run.id}")
     show_reply(run.reports)
+    probe = run.metrics.get("probe") or {}
+    if probe.get("phases"):
+        with st.expander("Probe phase timings against the timeout window"):
+            st.altair_chart(phase_chart(probe["phases"], float(probe.get("timeout_ms") or 0)), width="stretch")
     show_findings(run.findings, key=f"triage-{run.id}")
 
 
