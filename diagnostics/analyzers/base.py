@@ -4,9 +4,11 @@ per-event and per-run tables computed once for all of them.
 Analyzers are pure: they read the canonical `attempts` table (through DuckDB, where the heavy
 aggregation runs) and return Findings; only small aggregates come back to Python. `prepare`
 builds derived tables on the same connection so that each expensive pass happens once:
-`_events` (one row per endpoint and event), `_runs` (islands of consecutive failed attempts per
-endpoint, the gaps-and-islands query), `_failures` (the failed attempts only, a small table),
-and `_endpoint_stats` / `_type_stats` (counts and latency percentiles).
+`_events` (one lean row per endpoint and event), `_event_details` (every aggregate, for the
+few events that were retried, failed, repeated or sent to several endpoints), `_runs` (islands
+of consecutive failed attempts per endpoint, the gaps-and-islands query), `_failures` (the
+failed attempts only, a small table), and `_endpoint_stats` / `_type_stats` (counts and latency
+percentiles).
 """
 
 from __future__ import annotations
@@ -61,8 +63,22 @@ def prepare(attempts: AttemptTable, profile: SenderProfile) -> LogAnalysis:
     conn = attempts.conn
     timeout_ms = profile.timeout_s * 1000.0
     cutoff = f"NOT {OK} AND (error = 'timeout' OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95}))"
+    # Every event, lean (most events are one successful attempt and need nothing more).
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE _events AS
+        SELECT endpoint, event_id, any_value(event_type) AS event_type, count(*) AS attempts,
+               count(*) FILTER (WHERE {OK}) AS successes
+        FROM {attempts.name} GROUP BY endpoint, event_id"""
+    )
+    # The events worth a closer look: retried, failed, repeated, or sent to several endpoints.
+    conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _event_details AS
+        WITH interesting AS (
+            SELECT endpoint, event_id FROM _events WHERE attempts > 1 OR successes <> 1
+            UNION
+            SELECT endpoint, event_id FROM _events
+            WHERE event_id IN (SELECT event_id FROM _events GROUP BY event_id HAVING count(*) > 1)
+        )
         SELECT *, {HOST} AS host, first_cutoff IS NOT NULL AS had_cutoff FROM (
             SELECT endpoint, event_id,
                    any_value(event_type) AS event_type,
@@ -79,7 +95,7 @@ def prepare(attempts: AttemptTable, profile: SenderProfile) -> LogAnalysis:
                    min(attempted_at) FILTER (WHERE {OK}) AS first_ok,
                    max(attempted_at) FILTER (WHERE {OK}) AS last_ok,
                    min(attempted_at) FILTER (WHERE {cutoff}) AS first_cutoff
-            FROM {attempts.name}
+            FROM {attempts.name} SEMI JOIN interesting USING (endpoint, event_id)
             GROUP BY endpoint, event_id
         )"""
     )

@@ -26,7 +26,7 @@ def duplicate_events(a: LogAnalysis) -> list[dict]:
         """WITH same_host AS (
                 SELECT event_id, host, min(endpoint) AS endpoint,
                        string_agg(endpoint, ', ' ORDER BY endpoint) AS endpoint_list
-                FROM _events WHERE successes >= 1 AND host IS NOT NULL AND host <> ''
+                FROM _event_details WHERE successes >= 1 AND host IS NOT NULL AND host <> ''
                   AND event_id IN (SELECT event_id FROM _events GROUP BY event_id HAVING count(*) > 1)
                 GROUP BY event_id, host HAVING count(*) >= 2
             )
@@ -39,7 +39,7 @@ def duplicate_events(a: LogAnalysis) -> list[dict]:
                         WHEN e.had_cutoff AND e.first_cutoff < e.first_ok THEN 'timeout-then-success'
                         ELSE 'several-endpoints' END AS cause,
                    sh.endpoint_list AS endpoints
-            FROM _events e
+            FROM _event_details e
             LEFT JOIN same_host sh ON sh.event_id = e.event_id AND sh.endpoint = e.endpoint
             WHERE e.successes >= 2
                OR (e.successes >= 1 AND e.had_cutoff AND e.first_cutoff < e.first_ok)

@@ -10,7 +10,7 @@ before the earlier one's is out of order. Without payloads the check cannot run 
 
 from __future__ import annotations
 
-from diagnostics.analyzers.base import LogAnalysis, fmt_time
+from diagnostics.analyzers.base import OK, LogAnalysis, fmt_time
 from diagnostics.findings import Finding, Severity, Status
 
 SOURCE = "analyzers.ordering"
@@ -25,20 +25,25 @@ CREATED = (
 def inversions(a: LogAnalysis) -> list[dict]:
     return a.rows(
         f"""WITH first_payload AS (
-                SELECT endpoint, event_id, payload FROM {a.table}
+                SELECT endpoint, event_id, event_type, attempted_at AS first_at, payload FROM {a.table}
                 WHERE attempt = 1 AND payload IS NOT NULL AND json_valid(payload)
             ), ev AS MATERIALIZED (
-                SELECT e.endpoint, e.event_id, e.event_type, e.first_ok, {RESOURCE} AS resource, {CREATED} AS created
-                FROM _events e JOIN first_payload p USING (endpoint, event_id)
-                WHERE e.first_ok IS NOT NULL
+                SELECT endpoint, event_id, event_type, {RESOURCE} AS resource, {CREATED} AS created
+                FROM first_payload
             ), multi AS (
                 SELECT * FROM ev WHERE resource IS NOT NULL
                   AND (endpoint, resource) IN (SELECT endpoint, resource FROM ev WHERE resource IS NOT NULL
                                                GROUP BY ALL HAVING count(*) > 1)
+            ), delivered AS (
+                SELECT endpoint, event_id, min(attempted_at) FILTER (WHERE {OK}) AS first_ok
+                FROM {a.table} SEMI JOIN multi USING (endpoint, event_id)
+                GROUP BY ALL
             ), paired AS (
-                SELECT *, lead(event_id) OVER w AS later_event, lead(event_type) OVER w AS later_type,
-                       lead(first_ok) OVER w AS later_delivered, lead(created) OVER w AS later_created
-                FROM multi WINDOW w AS (PARTITION BY endpoint, resource ORDER BY created, event_id)
+                SELECT m.*, d.first_ok, lead(m.event_id) OVER w AS later_event, lead(m.event_type) OVER w AS later_type,
+                       lead(d.first_ok) OVER w AS later_delivered, lead(m.created) OVER w AS later_created
+                FROM multi m JOIN delivered d USING (endpoint, event_id)
+                WHERE d.first_ok IS NOT NULL
+                WINDOW w AS (PARTITION BY m.endpoint, m.resource ORDER BY m.created, m.event_id)
             )
             SELECT endpoint, resource, event_id, event_type, created, first_ok, later_event, later_type,
                    later_created, later_delivered

@@ -19,7 +19,7 @@ def exhausted_events(a: LogAnalysis) -> list[dict[str, Any]]:
     n = a.profile.max_attempts
     return a.rows(
         f"""SELECT endpoint, event_id, event_type, attempts, first_at, last_at
-            FROM _events
+            FROM _event_details
             WHERE successes = 0 AND greatest(auto_attempts, max_auto_attempt) >= {n}
             ORDER BY endpoint, first_at, event_id"""
     )
@@ -39,7 +39,7 @@ def analyze(a: LogAnalysis) -> list[Finding]:
     pending = {
         r["endpoint"]: int(r["n"])
         for r in a.rows(
-            f"SELECT endpoint, count(*) AS n FROM _events WHERE successes = 0 "
+            f"SELECT endpoint, count(*) AS n FROM _event_details WHERE successes = 0 "
             f"AND greatest(auto_attempts, max_auto_attempt) < {a.profile.max_attempts} GROUP BY endpoint"
         )
     }

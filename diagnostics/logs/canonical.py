@@ -163,7 +163,7 @@ def stage_parquet(
         f"""CREATE TEMP VIEW {name} AS SELECT {selected or 'NULL AS _none'}, file_row_number + 1 AS _line
         FROM read_parquet({sql_literal(path)}, file_row_number = true)"""
     )
-    return Stage(name=name, file=path, kind="VIEW")
+    return Stage(name=name, file=path, kind="VIEW", in_place=True)
 
 
 def stage_json(

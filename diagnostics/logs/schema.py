@@ -91,10 +91,14 @@ class AttemptTable:
     problem_total: int = 0
     source_queries: list[str] = field(default_factory=list)
     filters: dict[str, Any] = field(default_factory=dict)
+    materialized: bool = True  # False: a view reading the Parquet file(s) in place
+    cached_rows: int | None = None  # the row count known from the import (the table is never changed)
 
     @property
     def row_count(self) -> int:
-        return int(scalar(self.conn, f"SELECT count(*) FROM {self.name}"))
+        if self.cached_rows is None:
+            self.cached_rows = int(scalar(self.conn, f"SELECT count(*) FROM {self.name}"))
+        return self.cached_rows
 
     def __len__(self) -> int:
         return self.row_count
@@ -160,6 +164,7 @@ class Stage:
     file: str
     kind: str = "TABLE"  # or "VIEW" when the source is read in place
     explain: Callable[[duckdb.Error], InputError] | None = None  # turns a read error into a message
+    in_place: bool = False  # a typed file (Parquet) cheap enough to read again for every query
 
 
 def _column_types(conn: duckdb.DuckDBPyConnection, stage: Stage) -> dict[str, str]:
@@ -218,7 +223,11 @@ def _normalized_select(conn: duckdb.DuckDBPyConnection, stage: Stage, file_index
         )
 
     def raw(name: str) -> str:
-        return _text(quote(name)) if name in types else "CAST(NULL AS VARCHAR)"
+        if name not in types:
+            return "CAST(NULL AS VARCHAR)"
+        if stage.in_place and types[name] == "VARCHAR":
+            return f"NULLIF({quote(name)}, '')"  # typed text: no trimming pass on every read
+        return _text(quote(name))
 
     def number(name: str) -> str:
         """Typed numbers pass through (Parquet, databases); text is trimmed and parsed above."""
@@ -271,7 +280,6 @@ _PROBLEM = (
     " WHEN status_code < 100 OR status_code > 599 THEN 'status_code ' || status_code || ' is outside 100-599'"
     " ELSE NULL END"
 )
-_HELPER_COLUMNS = ("_problem", "_ambiguous")
 LINE_BITS = 40  # seq = source index << LINE_BITS | line: the tie-breaker that also locates a row
 
 
@@ -305,19 +313,42 @@ def finalize(
     if until:
         where.append("(attempted_at < ? OR attempted_at IS NULL)")
         params.append(until)
+    in_place = all(stage.in_place for stage in stages)
+    columns = ", ".join([*CANONICAL_COLUMNS, "seq"])
+    rows_sql = f"SELECT * FROM ({union}) WHERE {' AND '.join(where)}"
     try:
         try:
-            conn.execute(
-                f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM ({union}) WHERE {' AND '.join(where)}",
-                params,
-            )
+            if in_place:
+                # Parquet: validate in one scan, then let every query read the file in place (filters are
+                # pushed into the scan) instead of holding a copy in memory.
+                conn.execute(f"CREATE OR REPLACE TEMP VIEW _all AS {rows_sql}", params)
+                checks = _checks(conn, "_all", stages, naive_is_utc=naive_is_utc, strict=strict)
+                kind = "TABLE" if checks.missing_attempts else "TEMP VIEW"
+                conn.execute(f"CREATE OR REPLACE {kind} {TABLE} AS SELECT {columns} FROM _all WHERE _problem IS NULL")
+            else:
+                # Text and JSON sources are parsed once, into the table, and checked there.
+                conn.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {rows_sql}", params)
+                checks = _checks(conn, TABLE, stages, naive_is_utc=naive_is_utc, strict=strict)
+                if checks.problem_total:
+                    conn.execute(f"DELETE FROM {TABLE} WHERE _problem IS NOT NULL")
+                conn.execute(f"ALTER TABLE {TABLE} DROP COLUMN _problem")
+                conn.execute(f"ALTER TABLE {TABLE} DROP COLUMN _ambiguous")
+            if checks.missing_attempts:
+                _number_attempts(conn)
         except duckdb.Error as exc:
             raise _read_error(exc, stages) from exc
-        table = _check_and_clean(conn, stages, naive_is_utc=naive_is_utc, strict=strict)
+        materialized = not in_place or checks.missing_attempts
+        table = AttemptTable(conn=conn, sources=[s.file for s in stages], problems=checks.problems,
+                             problem_total=checks.problem_total, materialized=materialized,
+                             cached_rows=checks.rows - checks.problem_total)
     except BaseException:
-        conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        _drop_relation(conn, TABLE)
+        conn.execute("DROP VIEW IF EXISTS _all")
+        for stage in stages:
+            conn.execute(f"DROP {stage.kind} IF EXISTS {stage.name}")
         raise
-    finally:
+    if table.materialized:
+        conn.execute("DROP VIEW IF EXISTS _all")
         for stage in stages:
             conn.execute(f"DROP {stage.kind} IF EXISTS {stage.name}")
     table.filters = {"endpoint": endpoint, "since": since, "until": until}
@@ -336,40 +367,62 @@ def _read_error(exc: duckdb.Error, stages: Sequence[Stage]) -> InputError:
     return InputError(f"cannot read the source: {text.splitlines()[0][:200]}", file=named[0].file)
 
 
-def _check_and_clean(
-    conn: duckdb.DuckDBPyConnection, stages: Sequence[Stage], *, naive_is_utc: bool, strict: bool
-) -> AttemptTable:
+@dataclass(frozen=True)
+class _Checks:
+    rows: int
+    problems: list[ImportProblem]
+    problem_total: int
+    missing_attempts: bool
+
+
+def _checks(
+    conn: duckdb.DuckDBPyConnection, relation: str, stages: Sequence[Stage], *, naive_is_utc: bool, strict: bool
+) -> _Checks:
+    """One pass over the staged rows: ambiguous timestamps stop the import, problems are counted."""
+
     def where(seq: int) -> tuple[str, int]:
         return stages[seq >> LINE_BITS].file, seq & ((1 << LINE_BITS) - 1)
 
-    ambiguous = first_row(conn, f"SELECT seq, _problem FROM {TABLE} WHERE _ambiguous ORDER BY seq LIMIT 1")
-    if ambiguous:
-        file, line = where(ambiguous[0])
-        raise InputError(str(ambiguous[1]), file=file, line=line, column="attempted_at")
-    problem_total = int(scalar(conn, f"SELECT count(_problem) FROM {TABLE}"))
-    problems = [
-        ImportProblem(*where(seq), reason=reason)
-        for seq, reason in conn.execute(
-            f"SELECT seq, _problem FROM {TABLE} WHERE _problem IS NOT NULL ORDER BY seq LIMIT {MAX_PROBLEMS}"
-        ).fetchall()
-    ]
+    row = first_row(
+        conn,
+        "SELECT min(seq) FILTER (WHERE _ambiguous), count(_problem), "
+        f"count(*) FILTER (WHERE attempt IS NULL AND _problem IS NULL), count(*) FROM {relation}",
+    )
+    first_ambiguous, problem_total, missing_attempts, rows = row if row else (None, 0, 0, 0)
+    if first_ambiguous is not None:
+        reason = scalar(conn, f"SELECT _problem FROM {relation} WHERE seq = ?", [first_ambiguous])
+        file, line = where(first_ambiguous)
+        raise InputError(str(reason), file=file, line=line, column="attempted_at")
+    problems = []
+    if problem_total:
+        problems = [
+            ImportProblem(*where(seq), reason=reason)
+            for seq, reason in conn.execute(
+                f"SELECT seq, _problem FROM {relation} WHERE _problem IS NOT NULL ORDER BY seq LIMIT {MAX_PROBLEMS}"
+            ).fetchall()
+        ]
     if strict and problems:
         listed = "; ".join(str(p) for p in problems[:5])
         raise InputError(f"{problem_total} row(s) could not be imported: {listed}", file=problems[0].file)
-    if problem_total:
-        conn.execute(f"DELETE FROM {TABLE} WHERE _problem IS NOT NULL")
-    if scalar(conn, f"SELECT count(*) FROM {TABLE} WHERE attempt IS NULL"):
-        # Sources without attempt numbers (Svix): number each event's attempts per endpoint in time order.
-        conn.execute(
-            f"""UPDATE {TABLE} SET attempt = n.rn FROM (
-                    SELECT seq AS s, CAST(row_number() OVER (PARTITION BY endpoint, event_id
-                                                            ORDER BY attempted_at, seq) AS INTEGER) AS rn
-                    FROM {TABLE}) n
-                WHERE {TABLE}.seq = n.s AND {TABLE}.attempt IS NULL"""
-        )
-    for column in _HELPER_COLUMNS:
-        conn.execute(f"ALTER TABLE {TABLE} DROP COLUMN {column}")
-    return AttemptTable(conn=conn, sources=[s.file for s in stages], problems=problems, problem_total=problem_total)
+    return _Checks(rows=int(rows), problems=problems, problem_total=int(problem_total),
+                   missing_attempts=bool(missing_attempts))
+
+
+def _number_attempts(conn: duckdb.DuckDBPyConnection) -> None:
+    """Sources without attempt numbers (Svix): number each event's attempts per endpoint in time order."""
+    conn.execute(
+        f"""UPDATE {TABLE} SET attempt = n.rn FROM (
+                SELECT seq AS s, CAST(row_number() OVER (PARTITION BY endpoint, event_id
+                                                        ORDER BY attempted_at, seq) AS INTEGER) AS rn
+                FROM {TABLE}) n
+            WHERE {TABLE}.seq = n.s AND {TABLE}.attempt IS NULL"""
+    )
+
+
+def _drop_relation(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a table or view of that name, whichever it is."""
+    is_view = scalar(conn, "SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [name])
+    conn.execute(f"DROP {'VIEW' if is_view else 'TABLE'} IF EXISTS {name}")
 
 
 def empty_attempts_sql() -> str:
