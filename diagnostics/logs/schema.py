@@ -303,16 +303,14 @@ def finalize(
         raise InputError("no delivery-log source given")
     union = " UNION ALL ".join(_normalized_select(conn, stage, i, naive_is_utc) for i, stage in enumerate(stages))
     # Filters keep unmappable rows (their time or endpoint is unknown) so they are still reported.
-    where, params = ["TRUE"], []
+    # They are literals, not parameters: a view (the in-place Parquet table) cannot hold parameters.
+    where = ["TRUE"]
     if endpoint:
-        where.append("(endpoint = ? OR endpoint IS NULL)")
-        params.append(endpoint)
+        where.append(f"(endpoint = {sql_literal(endpoint)} OR endpoint IS NULL)")
     if since:
-        where.append("(attempted_at >= ? OR attempted_at IS NULL)")
-        params.append(since)
+        where.append(f"(attempted_at >= TIMESTAMPTZ {sql_literal(since.isoformat())} OR attempted_at IS NULL)")
     if until:
-        where.append("(attempted_at < ? OR attempted_at IS NULL)")
-        params.append(until)
+        where.append(f"(attempted_at < TIMESTAMPTZ {sql_literal(until.isoformat())} OR attempted_at IS NULL)")
     in_place = all(stage.in_place for stage in stages)
     columns = ", ".join([*CANONICAL_COLUMNS, "seq"])
     rows_sql = f"SELECT * FROM ({union}) WHERE {' AND '.join(where)}"
@@ -321,13 +319,13 @@ def finalize(
             if in_place:
                 # Parquet: validate in one scan, then let every query read the file in place (filters are
                 # pushed into the scan) instead of holding a copy in memory.
-                conn.execute(f"CREATE OR REPLACE TEMP VIEW _all AS {rows_sql}", params)
+                conn.execute(f"CREATE OR REPLACE TEMP VIEW _all AS {rows_sql}")
                 checks = _checks(conn, "_all", stages, naive_is_utc=naive_is_utc, strict=strict)
                 kind = "TABLE" if checks.missing_attempts else "TEMP VIEW"
                 conn.execute(f"CREATE OR REPLACE {kind} {TABLE} AS SELECT {columns} FROM _all WHERE _problem IS NULL")
             else:
                 # Text and JSON sources are parsed once, into the table, and checked there.
-                conn.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {rows_sql}", params)
+                conn.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {rows_sql}")
                 checks = _checks(conn, TABLE, stages, naive_is_utc=naive_is_utc, strict=strict)
                 if checks.problem_total:
                     conn.execute(f"DELETE FROM {TABLE} WHERE _problem IS NOT NULL")

@@ -103,14 +103,17 @@ def test_column_mapping(tmp_path: Path) -> None:
         parse_mapping("event_id")
 
 
-def test_filters_apply_to_files(small_log: dict[str, Path]) -> None:
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_filters_apply_to_files(small_log: dict[str, Path], fmt: str) -> None:
     from datetime import UTC, datetime
 
-    table = load_attempts([str(small_log["csv"])], endpoint="ep_outage",
+    table = load_attempts([str(small_log[fmt])], endpoint="ep_outage",
                           since=datetime(2026, 3, 2, 22, tzinfo=UTC), until=datetime(2026, 3, 3, 6, tzinfo=UTC))
     frame = table.to_pandas()
     assert set(frame["endpoint"]) == {"ep_outage"}
     assert frame["attempted_at"].min().hour >= 22 and frame["attempted_at"].max() < datetime(2026, 3, 3, 6, tzinfo=UTC)
+    assert table.materialized is (fmt == "csv")  # Parquet is read in place
+    assert table.row_count == len(frame)
 
 
 # Bad files: each message names the file, the line and (where there is one) the column.
