@@ -232,6 +232,14 @@ def plan(case: Case, runners: Mapping[str, Runner] | None = None) -> list[str]:
     return [kind for kind in wanted if kind in available]
 
 
+def skipped_parts(case: Case) -> dict[str, str]:
+    """Parts the case's inputs almost allow, with what is missing (shown to the agent)."""
+    reasons = {}
+    if case.captured is not None and not case.secret:
+        reasons["signature"] = "the captured request is kept with the case; give the signing secret to check it"
+    return reasons
+
+
 def save_case(case: Case, store: CaseStore) -> CaseRecord:
     """Create the case in the store, or update its stored fields; never the secret."""
     forbidden = [case.secret] if case.secret else []
@@ -269,8 +277,8 @@ def run_case(
     chosen = runners if runners is not None else RUNNERS
     kinds = plan(case, chosen)
     if not kinds:
-        raise InputError("nothing to check: give an endpoint URL, a captured request or a delivery log",
-                         field="case")
+        raise InputError("nothing to check: give an endpoint URL, a captured request with its signing secret, "
+                         "or a delivery log", field="case")
     started = datetime.now(UTC)
     save_case(case, store)
     parts: dict[str, Outcome] = {}

@@ -160,9 +160,13 @@ def test_compare_runs_names_fixed_new_and_remaining() -> None:
 
 
 def test_plan_needs_the_secret_for_the_signature_part() -> None:
+    from diagnostics.pipeline.case import skipped_parts
+
     captured = CapturedRequest({"webhook-id": "msg_1"}, b"{}")
     assert plan(Case(captured=captured)) == []
+    assert "signing secret" in skipped_parts(Case(captured=captured))["signature"]
     assert plan(Case(captured=captured, secret=SECRET)) == ["signature"]
+    assert skipped_parts(Case(captured=captured, secret=SECRET)) == {}
 
 
 # --- against real parts: the sandbox receiver on loopback, the real probe and debugger ---------

@@ -274,3 +274,16 @@ def test_coverage_with_an_uploaded_catalog_and_a_broken_one(app: AppTest) -> Non
     app.file_uploader(key="coverage-catalog").upload("broken.yaml", b"event_types: [unclosed\n").run()
     assert not app.exception
     assert any("broken" in text or "yaml" in text.lower() for text in _errors(app)), _errors(app)
+
+
+def test_a_captured_request_without_secret_is_kept_and_the_skip_explained(app: AppTest,
+                                                                          ui_sandbox: SandboxHandle) -> None:
+    app.text_input(key="triage-ticket").input("ZD-NOSECRET")
+    app.text_input(key="triage-url").input(ui_sandbox.url("/healthy"))
+    app.text_area(key="triage-captured").input(_captured_request(ROTATED_OUT_SECRET))
+    app.button(key="triage-run").click().run()
+    assert not app.exception and not app.error
+    assert any("signing secret" in w.value.replace("\\", "") for w in app.warning)
+    case = next(c for c in _store().find_cases("ZD-NOSECRET"))
+    assert case.captured_request and "webhook-signature" in case.captured_request["headers"]
+    assert _store().list_runs(case.id)[0].kinds == ("probe",)

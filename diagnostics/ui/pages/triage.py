@@ -6,7 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from diagnostics.errors import InputError
-from diagnostics.pipeline.case import CapturedRequest, Case, LogSource, accept_log_upload, run_case
+from diagnostics.pipeline.case import (
+    CapturedRequest,
+    Case,
+    LogSource,
+    accept_log_upload,
+    run_case,
+    skipped_parts,
+)
 from diagnostics.profiles import all_profiles
 from diagnostics.ui import state
 from diagnostics.ui.charts import phase_chart
@@ -72,6 +79,7 @@ def _build_case(log_choice: str, upload: object, log_endpoint: str) -> Case:
 
 def _run(case: Case) -> None:
     config = state.config()
+    st.session_state["triage-notes"] = [f"{kind} check skipped: {why}" for kind, why in skipped_parts(case).items()]
     with st.status("Running the checks…", expanded=True) as status:
         bar = st.progress(0.0)
 
@@ -97,6 +105,8 @@ def _results() -> None:
     st.divider()
     st.header(f"Case #{case.id} · run #{run.id}")
     st.caption(f"Checks run: {', '.join(run.kinds)} · secret used: {run.secret_fingerprint or 'none'}")
+    for note in st.session_state.pop("triage-notes", []):
+        st.warning(plain(note, 300))
     download_buttons(run.reports, f"{case.ticket or 'case'}-{case.id}-run-{run.id}", key=f"triage-dl-{run.id}")
     show_reply(run.reports)
     probe = run.metrics.get("probe") or {}
