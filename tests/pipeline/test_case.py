@@ -274,3 +274,29 @@ def test_keep_upload_stores_by_content_and_refuses_empty_or_huge(config: Config)
     with pytest.raises(InputError, match="larger than 4 bytes"):
         keep_upload(config, "subs.csv", b"12345", max_bytes=4)
     assert [p.name for p in first.parent.iterdir()] == [first.name]
+
+
+@pytest.mark.postgres
+def test_run_case_reads_the_log_from_a_sql_source_with_the_endpoint_pushed_down(postgres_url: str,
+                                                                                config: Config) -> None:
+    import sqlalchemy as sa
+
+    from diagnostics.logs.generate import generate_log
+
+    # Given our delivery-attempt table in a real PostgreSQL server
+    frame = generate_log(seed=5, attempts=6000).table.to_pandas()
+    frame = frame[frame["endpoint"].isin(["ep_rotated", "ep_healthy_1"])]
+    engine = sa.create_engine(postgres_url)
+    frame.to_sql("case_attempts", engine, index=False, if_exists="replace", method="multi", chunksize=2000,
+                 dtype={"attempted_at": sa.DateTime(timezone=True)})
+    engine.dispose()
+    # When a case names the SQL source and one endpoint
+    case = Case(ticket="ZD-SQL", log_source=LogSource(url=postgres_url, table="case_attempts", endpoint="ep_rotated"))
+    result = run_case(case, config)
+    # Then only that endpoint's attempts were analyzed and the secret-rotation flip is found
+    assert result.kinds == ("logs",)
+    statuses = {f.code: f.status for f in result.outcome.findings}
+    assert statuses["status-change"] is Status.FAIL
+    queries = result.outcome.metrics["logs"]["import"]["source_queries"]
+    assert any("case_attempts" in q and "endpoint" in q for q in queries)
+    assert result.outcome.metrics["logs"]["import"]["rows"] == int((frame["endpoint"] == "ep_rotated").sum())
