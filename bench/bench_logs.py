@@ -100,7 +100,7 @@ def _generate_child(size: int, path: str, payloads: bool, csv: str | None) -> No
         log.write(csv)
         # The same attempts as a lean export (no payload columns), as attempt lists usually are.
         lean = replace(log, table=log.table.drop_columns(["payload", "payload_version"]))
-        lean.write(csv.replace(".csv", ".lean.csv"))
+        lean.write(csv.replace(".csv", "_lean.csv"), fmt="csv")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,13 +298,13 @@ def run_size(size: int, args: argparse.Namespace, folder: Path) -> dict[str, Any
                         "peak_rss_gb": round(peaks[name] / 1e9, 2)}
     if csv:
         for label, csv_path in (("csv_1m_s", folder / f"log_{size}.csv"),
-                                ("csv_1m_lean_s", folder / f"log_{size}.lean.csv")):
+                                ("csv_1m_lean_s", folder / f"log_{size}_lean.csv")):
             release_memory()
             csv_times = [measure("csv", ours, csv_path)[0] for _ in range(args.repeat)]
             result[label] = round(statistics.median(csv_times), 2)
             print(f"  1M-row CSV {csv_path.name} ({csv_path.stat().st_size / 1e6:.0f} MB) imported and analyzed: "
                   f"{', '.join(f'{t:.2f}' for t in csv_times)} s (target < 5 s)", flush=True)
-    for path_ in folder.glob(f"log_{size}.*"):
+    for path_ in folder.glob(f"log_{size}[._]*"):
         path_.unlink()
     return result
 

@@ -77,11 +77,14 @@ class ImportProblem:
 
 @dataclass
 class AttemptTable:
-    """Loaded delivery attempts: a DuckDB table named `attempts` plus what the import saw.
+    """Loaded delivery attempts: a DuckDB relation named `attempts` plus what the import saw.
 
-    Analyzers run SQL against `conn` and `name`; callers that need rows take small frames with
-    `to_pandas(limit)`. `problems` holds up to MAX_PROBLEMS unmappable rows, `problem_total`
-    counts them all. `source_queries` records the SQL sent to a database source.
+    The relation is a table for text, JSON and database sources, and a view reading the file in
+    place for Parquet (`materialized` False), so ten million attempts need no copy in memory.
+    Either way it has the canonical columns plus `seq` (source index << 40 | line), the
+    tie-breaker for rows with the same time. Analyzers run SQL against `conn` and `name`; callers
+    that need rows take small frames with `to_pandas(limit)`. `problems` holds up to MAX_PROBLEMS
+    unmappable rows, `problem_total` counts them all. `source_queries` records the SQL sent to a database source.
     """
 
     conn: duckdb.DuckDBPyConnection
