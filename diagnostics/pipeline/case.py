@@ -21,6 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import column, create_engine, select, table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
 from diagnostics.cases import CaseRecord, CaseStore, RedeliveryRecord, RunRecord, open_store
 from diagnostics.config import Config
 from diagnostics.errors import InputError
@@ -230,6 +234,31 @@ def plan(case: Case, runners: Mapping[str, Runner] | None = None) -> list[str]:
     if case.log_source is not None:
         wanted.append("logs")
     return [kind for kind in wanted if kind in available]
+
+
+def sql_endpoints(config: Config, limit: int = 500) -> list[str]:
+    """The endpoints in the configured SQL delivery-log table (`[logs] url` and `table`), to pick one."""
+    url = config.get("logs", "url") or ""
+    table_name = config.get("logs", "table") or "delivery_attempts"
+    if not url:
+        return []
+    try:
+        parsed = make_url(url)
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(parsed)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise InputError(f"not a usable database URL: {exc}", field="logs.url") from exc
+    endpoint = column("endpoint")
+    query = select(endpoint).distinct().select_from(table(table_name)).where(endpoint.is_not(None))
+    try:
+        with engine.connect() as connection:
+            return [str(v) for v in connection.scalars(query.order_by(endpoint).limit(limit))]
+    except SQLAlchemyError as exc:
+        raise InputError(f"cannot list endpoints in {table_name!r}: {exc.__class__.__name__}",
+                         field="logs.table") from exc
+    finally:
+        engine.dispose()
 
 
 def skipped_parts(case: Case) -> dict[str, str]:

@@ -15,7 +15,7 @@ from diagnostics.demo import DemoWorkspace, load_demo
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
 from diagnostics.logs import AttemptTable, load_attempts
-from diagnostics.pipeline.case import LogSource
+from diagnostics.pipeline.case import LogSource, sql_endpoints
 from diagnostics.pipeline.logs import analyze_attempts
 
 CASE_KEY = "case_id"
@@ -59,6 +59,16 @@ def load_log(key: str, _source: LogSource) -> AttemptTable:
 def analyze_log(key: str, profile_name: str, _source: LogSource) -> Outcome:
     """The analysis of a loaded log under a profile, computed once per (log, profile)."""
     return analyze_attempts(load_log(key, _source), config().profile(profile_name))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _sql_endpoints(url: str, table: str) -> list[str]:
+    return sql_endpoints(config())
+
+
+def sql_endpoint_choices() -> list[str]:
+    """Endpoints of the configured SQL delivery-log table (cached for a minute)."""
+    return _sql_endpoints(str(config().get("logs", "url") or ""), str(config().get("logs", "table") or ""))
 
 
 def demo() -> DemoWorkspace | None:

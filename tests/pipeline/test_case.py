@@ -300,3 +300,13 @@ def test_run_case_reads_the_log_from_a_sql_source_with_the_endpoint_pushed_down(
     queries = result.outcome.metrics["logs"]["import"]["source_queries"]
     assert any("case_attempts" in q and "endpoint" in q for q in queries)
     assert result.outcome.metrics["logs"]["import"]["rows"] == int((frame["endpoint"] == "ep_rotated").sum())
+
+
+def test_sql_endpoints_without_a_source_is_empty_and_a_bad_table_is_an_input_error(tmp_path: Path) -> None:
+    from diagnostics.pipeline.case import sql_endpoints
+
+    assert sql_endpoints(load_config(env={"DIAGNOSTICS_WORKSPACE": str(tmp_path)})) == []
+    bad = load_config(env={"DIAGNOSTICS_WORKSPACE": str(tmp_path),
+                           "DIAGNOSTICS_LOG_DB_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    with pytest.raises(InputError, match="cannot list endpoints in 'delivery_attempts'"):
+        sql_endpoints(bad)

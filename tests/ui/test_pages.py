@@ -52,7 +52,7 @@ def test_triage_runs_every_check_and_offers_reply_and_downloads(app: AppTest, ui
     app.text_input(key="triage-url").input(ui_sandbox.url("/accept-all"))
     app.text_input(key="triage-secret").input(DEMO_SECRET)
     app.text_area(key="triage-captured").input(_captured_request(ROTATED_OUT_SECRET))
-    app.radio(key="triage-log-choice").set_value("Demo delivery log")
+    app.radio(key="triage-log-choice").set_value("Demo delivery log").run()
     app.text_input(key="triage-log-endpoint").input("ep_outage")
     # When the agent presses the one button
     app.button(key="triage-run").click().run()
@@ -101,7 +101,7 @@ def test_bad_uploads_show_a_message_and_leave_the_case_intact(
     app.button(key="cases-reopen").click().run()
     # When a bad delivery-log file is uploaded on Triage and the run is attempted
     open_page(app, "triage")
-    app.radio(key="triage-log-choice").set_value("Upload a file")
+    app.radio(key="triage-log-choice").set_value("Upload a file").run()
     app.file_uploader(key="triage-upload").upload(name, content, "text/csv")
     app.button(key="triage-run").click().run()
     # Then a clear message names the problem, nothing ran, the case is unchanged
@@ -250,7 +250,7 @@ def test_a_huge_upload_is_refused_with_the_limit_named(demo_workspace: DemoWorks
     try:
         app = AppTest.from_file(APP, default_timeout=60).run()
         app.text_input(key="triage-ticket").input("ZD-HUGE")
-        app.radio(key="triage-log-choice").set_value("Upload a file")
+        app.radio(key="triage-log-choice").set_value("Upload a file").run()
         big = b"event_id,endpoint,attempted_at\n" + b"evt_1,ep_1,2026-03-02T10:00:00Z\n" * 200
         app.file_uploader(key="triage-upload").upload("big.csv", big, "text/csv")
         app.button(key="triage-run").click().run()
@@ -287,3 +287,42 @@ def test_a_captured_request_without_secret_is_kept_and_the_skip_explained(app: A
     case = next(c for c in _store().find_cases("ZD-NOSECRET"))
     assert case.captured_request and "webhook-signature" in case.captured_request["headers"]
     assert _store().list_runs(case.id)[0].kinds == ("probe",)
+
+
+@pytest.mark.postgres
+def test_triage_picks_an_endpoint_in_the_configured_sql_source(
+    demo_workspace: DemoWorkspace, postgres_url: str, tmp_path, monkeypatch
+) -> None:
+    import sqlalchemy as sa
+    import streamlit as st
+
+    from diagnostics.logs.generate import generate_log
+
+    # Given our delivery-attempt table in PostgreSQL, configured as the SQL source
+    frame = generate_log(seed=9, attempts=5000).table.to_pandas()
+    frame = frame[frame["endpoint"].isin(["ep_rotated", "ep_healthy_2"])]
+    engine = sa.create_engine(postgres_url)
+    frame.to_sql("ui_attempts", engine, index=False, if_exists="replace", method="multi", chunksize=2000,
+                 dtype={"attempted_at": sa.DateTime(timezone=True)})
+    engine.dispose()
+    config_file = tmp_path / "diagnostics.toml"
+    config_file.write_text(f'[logs]\nurl = "{postgres_url}"\ntable = "ui_attempts"\n')
+    monkeypatch.setenv("DIAGNOSTICS_CONFIG", str(config_file))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        app = AppTest.from_file(APP, default_timeout=60).run()
+        app.text_input(key="triage-ticket").input("ZD-SQL-UI")
+        app.radio(key="triage-log-choice").set_value("Configured SQL source").run()
+        picker = app.selectbox(key="triage-sql-endpoint")
+        assert picker.options[0] == "(all endpoints)" and "ep_rotated" in picker.options
+        picker.set_value("ep_rotated")
+        app.button(key="triage-run").click().run()
+        assert not app.exception and not app.error, _errors(app)
+        assert "(status-change)" in _labels(app)
+        case = next(c for c in _store().find_cases("ZD-SQL-UI"))
+        assert case.log_source == "sql:ui_attempts (endpoint ep_rotated)"
+    finally:
+        monkeypatch.delenv("DIAGNOSTICS_CONFIG")
+        st.cache_resource.clear()
+        st.cache_data.clear()

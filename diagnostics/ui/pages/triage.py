@@ -131,27 +131,36 @@ def main() -> None:
             for label, url in demo.example_urls.items():
                 st.text(f"{label}: {url}")
 
-    with st.form("triage-form"):
-        left, right = st.columns(2)
-        left.text_input("Ticket reference", key="triage-ticket", placeholder="ZD-1042")
-        right.text_input("Customer", key="triage-customer", placeholder="Acme Corp")
-        st.text_input("Endpoint URL", key="triage-url", placeholder="https://hooks.example.com/webhooks")
-        profiles = [p.name for p in all_profiles(config.ours)]
-        left, right = st.columns(2)
-        left.selectbox("Sender profile", profiles, key="triage-profile",
-                       format_func=lambda name: f"{name} ({config.profile(name).label})")
-        right.text_input("Signing secret (optional, used for this run only, never stored)", type="password",
-                         key="triage-secret")
-        st.text_area("Captured request (optional): headers, a blank line, then the body", key="triage-captured",
-                     height=150)
-        choices = _log_choices(bool(config.get("logs", "url")), demo is not None)
-        log_choice = st.radio("Delivery log", choices, horizontal=True, key="triage-log-choice")
+    left, right = st.columns(2)
+    left.text_input("Ticket reference", key="triage-ticket", placeholder="ZD-1042")
+    right.text_input("Customer", key="triage-customer", placeholder="Acme Corp")
+    st.text_input("Endpoint URL", key="triage-url", placeholder="https://hooks.example.com/webhooks")
+    profiles = [p.name for p in all_profiles(config.ours)]
+    left, right = st.columns(2)
+    left.selectbox("Sender profile", profiles, key="triage-profile",
+                   format_func=lambda name: f"{name} ({config.profile(name).label})")
+    right.text_input("Signing secret (optional, used for this run only, never stored)", type="password",
+                     key="triage-secret")
+    st.text_area("Captured request (optional): headers, a blank line, then the body", key="triage-captured",
+                 height=150)
+    choices = _log_choices(bool(config.get("logs", "url")), demo is not None)
+    log_choice = st.radio("Delivery log", choices, horizontal=True, key="triage-log-choice")
+    upload = None
+    log_endpoint = ""
+    if log_choice == "Upload a file":
         upload = st.file_uploader("Delivery-log file (CSV, JSON Lines, Parquet, or a platform export)",
                                   key="triage-upload")
+    if log_choice == "Configured SQL source":
+        try:
+            endpoints = state.sql_endpoint_choices()
+        except InputError as exc:
+            show_error(exc, "The SQL source cannot be listed: ")
+            endpoints = []
+        log_endpoint = st.selectbox("Endpoint in the SQL source", ["", *endpoints], key="triage-sql-endpoint",
+                                    format_func=lambda e: e or "(all endpoints)") or ""
+    elif log_choice != LOG_CHOICES[0]:
         log_endpoint = st.text_input("Only this endpoint in the log (optional)", key="triage-log-endpoint")
-        submitted = st.form_submit_button("Run every check", type="primary", key="triage-run")
-
-    if submitted:
+    if st.button("Run every check", type="primary", key="triage-run"):
         try:
             _run(_build_case(log_choice, upload, log_endpoint))
         except InputError as exc:
