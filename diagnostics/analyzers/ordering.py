@@ -1,7 +1,7 @@
 """out-of-order-delivery: for the same resource, a later event was delivered before an earlier one.
 
 Needs payloads: the resource is `data.id` (or `data.object.id`), the event time `created_at`
-(or `created`, `timestamp`, else the event's first attempt). The payload is read from each
+(or `timestamp`, `created`, else the event's first attempt). The payload is read from each
 event's first attempt (attempt 1), so only one JSON document per event is parsed; events whose
 first attempt lies outside the loaded window are not checked. For each endpoint and resource the
 events are put in creation order; a pair where the later event's first successful delivery came
@@ -14,19 +14,22 @@ from diagnostics.analyzers.base import OK, LogAnalysis, fmt_time
 from diagnostics.findings import Finding, Severity, Status
 
 SOURCE = "analyzers.ordering"
-RESOURCE = "coalesce(json_extract_string(payload, '$.data.id'), json_extract_string(payload, '$.data.object.id'))"
+# Each payload is parsed once, for all paths at the same time; an invalid document gives NULLs.
+PATHS = (
+    "try(json_extract_string(payload, ['$.data.id', '$.data.object.id', '$.created_at', '$.timestamp', '$.created']))"
+)
+RESOURCE = "coalesce(f[1], f[2])"
 CREATED = (
-    "coalesce(TRY_CAST(json_extract_string(payload, '$.created_at') AS TIMESTAMPTZ), "
-    "TRY_CAST(json_extract_string(payload, '$.timestamp') AS TIMESTAMPTZ), "
-    "to_timestamp(TRY_CAST(json_extract_string(payload, '$.created') AS DOUBLE)), first_at)"
+    "coalesce(TRY_CAST(f[3] AS TIMESTAMPTZ), TRY_CAST(f[4] AS TIMESTAMPTZ), "
+    "to_timestamp(TRY_CAST(f[5] AS DOUBLE)), first_at)"
 )
 
 
 def inversions(a: LogAnalysis) -> list[dict]:
     return a.rows(
         f"""WITH first_payload AS (
-                SELECT endpoint, event_id, event_type, attempted_at AS first_at, payload FROM {a.table}
-                WHERE attempt = 1 AND payload IS NOT NULL AND json_valid(payload)
+                SELECT endpoint, event_id, event_type, attempted_at AS first_at, {PATHS} AS f FROM {a.table}
+                WHERE attempt = 1 AND payload IS NOT NULL
             ), ev AS MATERIALIZED (
                 SELECT endpoint, event_id, event_type, {RESOURCE} AS resource, {CREATED} AS created
                 FROM first_payload

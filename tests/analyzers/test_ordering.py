@@ -36,3 +36,8 @@ def test_older_payload_shape_and_in_order_delivery(tiny: Callable) -> None:
 def test_without_payloads_the_check_is_an_error_not_a_pass(tiny: Callable) -> None:
     [finding] = ordering.analyze(tiny([("a", "e1", 0, 200)]))
     assert finding.status is Status.ERROR
+
+
+def test_invalid_payloads_are_skipped_not_fatal(tiny: Callable) -> None:
+    rows = [("a", "e1", 0, 200, {"payload": "{not json"}), ("a", "e2", 1, 200, {"payload": "[1, 2"})]
+    assert [f.status for f in ordering.analyze(tiny(rows))] == [Status.PASS]
