@@ -2,12 +2,13 @@
 
 Pure functions over a loaded AttemptTable (DuckDB), so the page holds no logic and a filter
 change costs one SQL query over the table instead of a reload. Every value a user types is bound
-as a parameter, never spliced into the SQL. Each call works on its own cursor, so Streamlit's
-script threads can share one loaded table.
+as a parameter, never spliced into the SQL. Queries take a lock, so Streamlit's script threads
+can share one loaded table (and its connection).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ OUTCOME_SQL = """CASE
     WHEN status_code BETWEEN 300 AND 399 THEN 'redirect'
     ELSE 'http error' END"""
 MAX_ROWS = 1000
+CONNECTION_LOCK = threading.Lock()
 BUCKETS = {"minute": "minute", "hour": "hour", "day": "day"}
 
 
@@ -69,11 +71,28 @@ class LogFilters:
 
 
 def _query(attempts: AttemptTable, sql: str, params: list[Any]) -> pd.DataFrame:
-    cursor = attempts.conn.cursor()
-    try:
-        return cursor.execute(sql, params).df()
-    finally:
-        cursor.close()
+    # The table may be a temporary view (Parquet read in place), visible only on its own
+    # connection, so queries share that connection, one at a time.
+    with CONNECTION_LOCK:
+        return attempts.conn.execute(sql, params).df()
+
+
+def materialize(attempts: AttemptTable) -> None:
+    """Turn an in-place view (Parquet read where it lies) into an in-memory table, once.
+
+    The page queries the same rows on every filter change; scanning memory beats re-reading the
+    file each time. The table keeps its name, so analyzers see no difference.
+    """
+    name = attempts.name
+    with CONNECTION_LOCK:
+        views = attempts.conn.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]
+        ).fetchone()
+        if not views or not views[0]:
+            return
+        attempts.conn.execute(f"CREATE TABLE main.{name}_loaded AS SELECT * FROM {name}")  # noqa: S608 (our name)
+        attempts.conn.execute(f"DROP VIEW {name}")
+        attempts.conn.execute(f"ALTER TABLE main.{name}_loaded RENAME TO {name}")
 
 
 def facets(attempts: AttemptTable) -> dict[str, list[str]]:

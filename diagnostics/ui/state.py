@@ -17,6 +17,7 @@ from diagnostics.findings import Outcome
 from diagnostics.logs import AttemptTable, load_attempts
 from diagnostics.pipeline.case import LogSource, sql_endpoints
 from diagnostics.pipeline.logs import analyze_attempts
+from diagnostics.ui import logview
 
 CASE_KEY = "case_id"
 RUN_KEY = "run_id"
@@ -49,16 +50,21 @@ def source_key(source: LogSource) -> str:
 def load_log(key: str, _source: LogSource) -> AttemptTable:
     """Load a delivery log once per process (keyed by `source_key`); filters then query it in place."""
     if _source.path is not None:
-        return load_attempts([str(_source.path)], source_format=_source.source_format, endpoint=_source.endpoint)
-    if not _source.url:
+        attempts = load_attempts([str(_source.path)], source_format=_source.source_format, endpoint=_source.endpoint)
+    elif _source.url:
+        attempts = load_attempts([_source.url], table=_source.table, endpoint=_source.endpoint)
+    else:
         raise InputError("no delivery-log SQL source is configured ([logs] url)", field="logs.url")
-    return load_attempts([_source.url], table=_source.table, endpoint=_source.endpoint)
+    logview.materialize(attempts)
+    return attempts
 
 
 @st.cache_resource(max_entries=6, show_spinner="Analyzing the delivery log…")
 def analyze_log(key: str, profile_name: str, _source: LogSource) -> Outcome:
     """The analysis of a loaded log under a profile, computed once per (log, profile)."""
-    return analyze_attempts(load_log(key, _source), config().profile(profile_name))
+    attempts = load_log(key, _source)
+    with logview.CONNECTION_LOCK:  # the Delivery log page queries the same connection
+        return analyze_attempts(attempts, config().profile(profile_name))
 
 
 @st.cache_data(ttl=60, show_spinner=False)

@@ -20,14 +20,20 @@ ROWS = [
 ]
 
 
-@pytest.fixture
-def attempts(tmp_path: Path) -> AttemptTable:
+@pytest.fixture(params=["csv", "parquet"])
+def attempts(request: pytest.FixtureRequest, tmp_path: Path) -> AttemptTable:
     lines = ["event_id,endpoint,event_type,attempted_at,status_code,error,duration_ms,response_body,payload"]
     for row in ROWS:
         cells = ['"' + str(v).replace('"', '""') + '"' if v != "" else "" for v in row]
         lines.append(",".join(cells))
     path = tmp_path / "log.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if request.param == "parquet":  # read in place: the attempts table is a view on its connection
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        csv_path, path = path, tmp_path / "log.parquet"
+        pq.write_table(pacsv.read_csv(csv_path), path)
     table = load_attempts([str(path)])
     yield table
     table.conn.close()
@@ -84,3 +90,15 @@ def test_facets_bucket_and_replay_lookup(attempts: AttemptTable) -> None:
     assert logview.event_for_replay(attempts, "evt_2")[0] == '{"id":"evt_2"}'
     assert logview.event_for_replay(attempts, "evt_3")[0] is None  # no payload logged
     assert logview.event_for_replay(attempts, "missing") == (None, None)
+
+
+def test_materialize_keeps_the_rows_and_the_name(attempts: AttemptTable) -> None:
+    before = logview.browse(attempts, logview.LogFilters())[0]
+    logview.materialize(attempts)
+    logview.materialize(attempts)  # idempotent
+    after = logview.browse(attempts, logview.LogFilters())[0]
+    assert before.equals(after) and attempts.row_count == 5
+    kinds = attempts.conn.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [attempts.name]
+    ).fetchone()
+    assert kinds[0] == 0
