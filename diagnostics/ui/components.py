@@ -86,7 +86,7 @@ def show_finding(finding: Finding, *, expanded: bool = False) -> None:
             escalate.markdown(playbook.escalate)
 
 
-def show_findings(findings: Iterable[Finding], *, key: str = "findings") -> None:
+def show_findings(findings: Iterable[Finding]) -> None:
     """Findings grouped by status (failing first), most severe first inside each group."""
     ordered = sort_findings(findings)
     if not ordered:

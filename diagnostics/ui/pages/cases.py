@@ -102,7 +102,7 @@ def main() -> None:
     download_buttons(run.reports, f"case-{record.id}-run-{run.id}", key=f"cases-dl-{run.id}")
     with st.expander("Reply to paste into the ticket"):
         show_reply(run.reports)
-    show_findings(run.findings, key=f"cases-run-{run.id}")
+    show_findings(run.findings)
     _compare(runs)
 
     redeliveries = store.list_redeliveries(record.id)

@@ -86,7 +86,7 @@ def main() -> None:
     reports = render_reports(outcome, ReportContext(profile_label="Product Ops review"))
     download_buttons(reports, "coverage", key="coverage-dl")
     st.subheader("Findings")
-    show_findings(outcome.findings, key="coverage")
+    show_findings(outcome.findings)
     show_tables({k: v for k, v in outcome.tables.items() if k != "coverage"})
 
 

@@ -130,7 +130,7 @@ def main() -> None:
     right.altair_chart(latency_chart(logview.latency_series(attempts, filters, bucket), timeout_ms),
                        width="stretch")
     st.subheader("Findings (whole log)")
-    show_findings(outcome.findings, key="logs")
+    show_findings(outcome.findings)
     with st.expander("Per-endpoint and per-event-type tables"):
         show_tables(outcome.tables)
     _redeliver(attempts)

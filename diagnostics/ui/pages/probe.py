@@ -66,7 +66,7 @@ def main() -> None:
     else:
         st.caption("No request got far enough to time its phases.")
     st.subheader("Findings")
-    show_findings(outcome.findings, key="probe")
+    show_findings(outcome.findings)
     show_tables(outcome.tables)
 
 

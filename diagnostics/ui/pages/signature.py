@@ -103,7 +103,7 @@ def main() -> None:
     outcome: Outcome | None = st.session_state.get(RESULT_KEY)
     if outcome is not None:
         _verdict(outcome)
-        show_findings(outcome.findings, key="signature")
+        show_findings(outcome.findings)
     st.divider()
     _generator()
 

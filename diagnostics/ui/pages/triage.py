@@ -113,7 +113,7 @@ def _results() -> None:
     if probe.get("phases"):
         with st.expander("Probe phase timings against the timeout window"):
             st.altair_chart(phase_chart(probe["phases"], float(probe.get("timeout_ms") or 0)), width="stretch")
-    show_findings(run.findings, key=f"triage-{run.id}")
+    show_findings(run.findings)
 
 
 def main() -> None:
