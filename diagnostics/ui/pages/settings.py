@@ -56,7 +56,8 @@ def main() -> None:
         {"what": "allowlist (private addresses that may be probed)", "value": ", ".join(allow) or "(empty)",
          "source": config.source_of("network", "allow")},
         {"what": "case store", "value": _masked("database.url", config.database_url),
-         "source": config.source_of("database", "url")},
+         "source": config.source_of("database", "url") if config.get("database", "url")
+         else "default: SQLite file in the workspace"},
         {"what": "delivery-log SQL source", "value": _masked("logs.url", config.get("logs", "url")) or "(none)",
          "source": config.source_of("logs", "url")},
         {"what": "workspace", "value": str(config.workspace), "source": config.source_of("workspace", "path")},
