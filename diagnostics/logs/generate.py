@@ -19,6 +19,7 @@ Every event has a realistic JSON payload (`payload`, `payload_version`) unless p
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,8 +108,6 @@ class GeneratedLog:
             with pa.CompressedOutputStream(str(path), "gzip") if fmt == "csv.gz" else pa.OSFile(str(path), "wb") as out:
                 pacsv.write_csv(table, out)
         elif fmt in ("jsonl", "jsonl.gz", "json"):
-            import gzip
-
             opener = gzip.open if fmt.endswith(".gz") else open
             with opener(path, "wt", encoding="utf-8") as fh:  # type: ignore[operator]
                 for row in table.to_pylist():

@@ -426,12 +426,6 @@ def _drop_relation(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     conn.execute(f"DROP {'VIEW' if is_view else 'TABLE'} IF EXISTS {name}")
 
 
-def empty_attempts_sql() -> str:
-    """DDL of an empty canonical table: the typed shape every importer ends in."""
-    cols = ", ".join(f"{name} {ctype}" for name, ctype in CANONICAL_COLUMNS.items())
-    return f"CREATE TABLE {TABLE} ({cols}, seq BIGINT)"
-
-
 __all__ = [
     "CANONICAL_COLUMNS",
     "ERROR_KINDS",

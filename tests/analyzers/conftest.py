@@ -17,7 +17,7 @@ from diagnostics.logs import load_attempts
 from diagnostics.logs.generate import GeneratedLog, generate_log
 from diagnostics.logs.schema import connect, finalize
 from diagnostics.logs.staging import stage_records
-from diagnostics.profiles import BUILTIN_PROFILES, SenderProfile, ours_from_config
+from diagnostics.profiles import SenderProfile, ours_from_config
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -47,9 +47,6 @@ def problems(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.status not in (Status.PASS, Status.NOT_APPLICABLE)]
 
 
-Row = tuple[str, str, float, int | None]  # (endpoint, event_id, minutes after T0, status)
-
-
 @pytest.fixture
 def tiny() -> Callable[..., LogAnalysis]:
     """Build a prepared analysis from short rows: (endpoint, event_id, minute, status[, extra])."""
@@ -75,5 +72,3 @@ def tiny() -> Callable[..., LogAnalysis]:
 
     return build
 
-
-PROFILES = BUILTIN_PROFILES
