@@ -106,6 +106,18 @@ class AttemptTable:
     def __len__(self) -> int:
         return self.row_count
 
+    def materialize(self) -> None:
+        """Copy an in-place Parquet view into memory, under the same name (for many small queries).
+
+        The file is no longer read afterwards. Does nothing when the rows are already in memory.
+        """
+        if self.materialized:
+            return
+        self.conn.execute(f"CREATE TABLE main._{self.name}_loaded AS SELECT * FROM {self.name}")
+        self.conn.execute(f"DROP VIEW {self.name}")
+        self.conn.execute(f"ALTER TABLE main._{self.name}_loaded RENAME TO {self.name}")
+        self.materialized = True
+
     def relation(self) -> duckdb.DuckDBPyRelation:
         return self.conn.table(self.name)
 

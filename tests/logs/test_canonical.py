@@ -207,3 +207,16 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         load_attempts([str(tmp_path / "nope.csv")])
     with pytest.raises(InputError, match="is a folder"):
         load_attempts([str(tmp_path)])
+
+
+def test_in_place_parquet_can_be_materialized(small_log: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy.parquet"
+    shutil.copy(small_log["parquet"], copy)
+    table = load_attempts([str(copy)])
+    before = table.to_pandas(5)
+    table.materialize()
+    copy.unlink()  # the rows now live in memory
+    assert table.materialized and table.row_count == 12_000
+    assert table.to_pandas(5)["event_id"].tolist() == before["event_id"].tolist()
