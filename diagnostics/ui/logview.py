@@ -77,24 +77,6 @@ def _query(attempts: AttemptTable, sql: str, params: list[Any]) -> pd.DataFrame:
         return attempts.conn.execute(sql, params).df()
 
 
-def materialize(attempts: AttemptTable) -> None:
-    """Turn an in-place view (Parquet read where it lies) into an in-memory table, once.
-
-    The page queries the same rows on every filter change; scanning memory beats re-reading the
-    file each time. The table keeps its name, so analyzers see no difference.
-    """
-    name = attempts.name
-    with CONNECTION_LOCK:
-        views = attempts.conn.execute(
-            "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]
-        ).fetchone()
-        if not views or not views[0]:
-            return
-        attempts.conn.execute(f"CREATE TABLE main.{name}_loaded AS SELECT * FROM {name}")  # noqa: S608 (our name)
-        attempts.conn.execute(f"DROP VIEW {name}")
-        attempts.conn.execute(f"ALTER TABLE main.{name}_loaded RENAME TO {name}")
-
-
 def facets(attempts: AttemptTable) -> dict[str, list[str]]:
     """The values each filter can take (endpoints, event types, error kinds), sorted."""
     result: dict[str, list[str]] = {}

@@ -55,7 +55,8 @@ def load_log(key: str, _source: LogSource) -> AttemptTable:
         attempts = load_attempts([_source.url], table=_source.table, endpoint=_source.endpoint)
     else:
         raise InputError("no delivery-log SQL source is configured ([logs] url)", field="logs.url")
-    logview.materialize(attempts)
+    with logview.CONNECTION_LOCK:
+        attempts.materialize()  # in memory once: every filter change queries these rows again
     return attempts
 
 
