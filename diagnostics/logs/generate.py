@@ -199,6 +199,9 @@ def _body(status: int | None) -> str | None:
             503: "Service Unavailable"}.get(status, "")
 
 
+SCENARIO_DAYS = 3.0
+
+
 def generate_log(
     *,
     seed: int = 7,
@@ -213,7 +216,12 @@ def generate_log(
     """`attempts` canonical rows over `days` days with the scenarios planted (see module doc).
 
     The scenarios alone take about 12,000 rows (3 days); a smaller `attempts` gives just them.
+    Their timeline (a night-long outage, a flip on day 2, a replay on day 3) needs at least
+    SCENARIO_DAYS days; shorter logs are generated with `scenarios=False`.
     """
+    if scenarios and days < SCENARIO_DAYS:
+        raise ValueError(f"the planted scenarios span {SCENARIO_DAYS:g} days: use days >= {SCENARIO_DAYS:g} "
+                         "or scenarios=False")
     rng = np.random.default_rng(seed)
     end = start + timedelta(days=days)
     sim = _Simulator(rng, tuple(retry_schedule_s), timeout_s, end, payloads)

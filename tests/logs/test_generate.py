@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow.compute as pc
+import pytest
 
 from diagnostics.logs.generate import SCENARIO_ENDPOINTS, generate_log
 
@@ -48,3 +49,10 @@ def test_without_payloads_and_scenarios_it_is_only_background() -> None:
     assert log.table.num_rows == 5000
     assert log.table["payload"].null_count == 5000
     assert all(e.startswith("ep_healthy_") for e in set(log.table["endpoint"].to_pylist()))
+
+
+def test_scenarios_refuse_a_window_too_short_for_their_timeline() -> None:
+    with pytest.raises(ValueError, match="span 3 days"):
+        generate_log(days=1)
+    short = generate_log(days=1, scenarios=False, attempts=500, payloads=False)
+    assert short.table.num_rows == 500
