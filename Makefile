@@ -28,7 +28,11 @@ test: $(VENV)/.installed system-deps
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
-	$(PY) bench/run_all.py
+	$(PY) bench/bench_signatures.py
+	$(PY) bench/bench_sweep.py
+	$(PY) bench/bench_logs.py --sizes 1000000,10000000 --csv
+	$(PY) bench/bench_coverage.py
+	$(PY) bench/bench_app.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

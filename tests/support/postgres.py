@@ -5,7 +5,8 @@ when the tests run as root, the `postgres` system user owns the folder and runs 
 `runuser`). The server listens on a free loopback port with its unix socket inside the folder,
 so it never touches a system cluster. Tests ask for the `postgres_url` fixture and are marked
 `@pytest.mark.postgres`; when no PostgreSQL binaries are installed they are skipped with the
-reason (`make test` installs them through scripts/system-deps).
+reason locally and fail in CI (tests/support/services.py); `make test` installs them through
+scripts/system-deps.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.services import missing_service
 
 DATABASE = "webhook_doctor_test"
 SUPERUSER = "postgres"
@@ -115,7 +118,7 @@ def postgres_url() -> Iterator[str]:
     """A SQLAlchemy URL of an empty database on a real, throwaway PostgreSQL server."""
     bindir = find_bindir()
     if bindir is None:
-        pytest.skip("PostgreSQL is not installed (run scripts/system-deps or `make test`)")
+        missing_service("PostgreSQL is not installed (run scripts/system-deps or `make test`)")
     server = PostgresServer(bindir)
     try:
         server.start()

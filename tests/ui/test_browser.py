@@ -26,6 +26,7 @@ import pytest
 from diagnostics.demo import INFO_FILE, ROTATED_OUT_SECRET
 from diagnostics.sandbox import DEMO_SECRET
 from diagnostics.signatures import sign_headers
+from tests.support.services import missing_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,7 +48,7 @@ PAGES = {
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (make test installs it)", allow_module_level=True)
+    missing_service("Debian's chromium is not installed (make test installs it)", allow_module_level=True)
 
 
 def _free_port() -> int:
