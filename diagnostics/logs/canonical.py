@@ -27,7 +27,7 @@ from diagnostics.logs.files import (
     locate_bad_utf8,
     read_bytes,
 )
-from diagnostics.logs.schema import CANONICAL_COLUMNS, Stage, quote, sql_literal
+from diagnostics.logs.schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Stage, quote, sql_literal
 from diagnostics.logs.staging import stage_name, stage_records
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -59,6 +59,20 @@ def _renames(header: list[str], mapping: dict[str, str], path: str) -> dict[str,
     for name in header:
         if name in CANONICAL_COLUMNS and name not in taken and name not in renames:
             renames[name] = name
+    missing = [c for c in REQUIRED_COLUMNS if c not in renames.values()]
+    if missing:
+        # Said here, where the file's own header is known (the staged view keeps only mapped columns).
+        hint = ""
+        if len(header) == 1 and any(d in header[0] for d in (";", "\t", "|", ",", ":")):
+            hint = f"; the header is one column {header[0][:60]!r}: is the file delimited by another character?"
+        elif header:
+            hint = f"; map them with --map {missing[0]}=<your column>"
+        raise InputError(
+            f"missing required column(s) {', '.join(missing)} (found: {', '.join(header)[:200]}){hint}",
+            file=path,
+            line=1,
+            field=missing[0],
+        )
     return renames
 
 

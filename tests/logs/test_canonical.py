@@ -150,14 +150,17 @@ def test_whole_file_with_semicolons_is_read(tmp_path: Path) -> None:
 
 def test_missing_required_column(tmp_path: Path) -> None:
     path = write(tmp_path, "cols.csv", "event_id,attempted_at\ne1,2026-01-05T10:00:00Z\n")
-    with pytest.raises(InputError, match=r"cols.csv, line 1, field 'endpoint': missing required column"):
+    with pytest.raises(InputError, match=r"cols.csv, line 1, field 'endpoint': missing required column") as info:
         load_attempts([path])
+    assert "(found: event_id, attempted_at)" in str(info.value)
+    assert "--map endpoint=" in str(info.value)
 
 
 def test_header_in_one_column_hints_at_the_delimiter(tmp_path: Path) -> None:
     path = write(tmp_path, "tabs.csv", "event_id:endpoint:attempted_at\ne1:ep:2026\n")
-    with pytest.raises(InputError, match="missing required column"):
+    with pytest.raises(InputError, match="missing required column") as info:
         load_attempts([path])
+    assert "is the file delimited by another character?" in str(info.value)
 
 
 def test_non_utf8_bytes(tmp_path: Path) -> None:
