@@ -126,11 +126,13 @@ def _wait_for_app(tab, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _settle(tab) -> None:  # type: ignore[no-untyped-def]
-    """Wait until every chart and table on the page has drawn (for useful screenshots)."""
+    """Wait until the script has finished and every chart and table has drawn (useful screenshots)."""
     tab.wait_for_function(
         """() => {
             const shown = sel => [...document.querySelectorAll(sel)].filter(e => e.getClientRects().length);
-            return shown('[data-testid=stVegaLiteChart]').every(c => c.querySelector('canvas,svg'))
+            // Streamlit draws skeletons (and a running status widget) until the script has run.
+            return !document.querySelector('[data-testid=stSkeleton],[data-testid=stStatusWidgetRunningIcon]')
+                && shown('[data-testid=stVegaLiteChart]').every(c => c.querySelector('canvas,svg'))
                 && (!shown('[data-testid=stDataFrame]').length
                     || !!document.querySelector('[data-testid=data-grid-canvas]'));
         }""",
