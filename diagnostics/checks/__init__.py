@@ -29,6 +29,8 @@ def judge_probe(observations: ProbeObservations, profile: SenderProfile) -> list
     findings += check_timing(observations, profile)
     findings += check_redirects(observations, profile)
     findings += check_status(observations, profile)
-    findings += check_signature_enforcement(observations)
+    # Delivery health is judged on the delivery findings alone: an endpoint that answers every
+    # event in time is healthy for delivery even when it also accepts forged events.
     findings += check_healthy(observations, profile, findings)
+    findings += check_signature_enforcement(observations)
     return findings

@@ -10,7 +10,7 @@ from diagnostics.profiles import SenderProfile
 
 
 def check_healthy(observations: ProbeObservations, profile: SenderProfile, findings: list[Finding]) -> list[Finding]:
-    """endpoint-healthy when every sample got a 2xx within the window and no check failed."""
+    """endpoint-healthy when every sample got a 2xx within the window and no delivery check failed."""
     samples = observations.samples
     if not samples:
         return []
