@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -337,6 +337,42 @@ def run_case(
     report("stored", 1.0)
     return RunResult(
         case_id=case.case_id, run_id=stored.id, kinds=tuple(kinds), outcome=outcome, parts=parts, reports=reports
+    )
+
+
+def record_part_run(
+    case_id: int,
+    outcome: Outcome,
+    *,
+    kind: str,
+    config: Config,
+    store: CaseStore,
+    secret: str | None = None,
+    other_secrets: Sequence[str] = (),
+    profile: str | None = None,
+    context: ReportContext | None = None,
+    started_at: datetime | None = None,
+) -> RunRecord:
+    """Keep one part run on its own page (Endpoint probe, Signature lab) in the open case's history.
+
+    The outcome is wrapped like a case run (`metrics["parts"]` names the one part), so comparing
+    it with a full run counts the other parts as not rechecked, not as fixed. The secret (and any
+    `other_secrets`, such as a rotated-out one) is only fingerprinted and redacted, never stored.
+    """
+    record = store.get_case(case_id)
+    if context is None:
+        label = config.profile(profile or record.profile).label
+        context = ReportContext(ticket=record.ticket, customer=record.customer, profile_label=label)
+    merged = merge_outcomes(outcome.subject or record.endpoint_url or record.ticket, {kind: outcome})
+    forbidden = [s for s in (secret, *other_secrets) if s]
+    return store.record_run(
+        case_id,
+        merged,
+        render_reports(merged, context),
+        kinds=(kind,),
+        started_at=started_at,
+        secret_fingerprint=fingerprint_secret(secret) if secret else "",
+        forbidden=forbidden,
     )
 
 

@@ -310,3 +310,57 @@ def test_sql_endpoints_without_a_source_is_empty_and_a_bad_table_is_an_input_err
                            "DIAGNOSTICS_LOG_DB_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
     with pytest.raises(InputError, match="cannot list endpoints in 'delivery_attempts'"):
         sql_endpoints(bad)
+
+
+def _every_stored_value(store: CaseStore) -> str:
+    """Every cell of every table as text, to grep for a secret."""
+    from sqlalchemy import inspect, text
+
+    parts: list[str] = []
+    with store.engine.connect() as conn:
+        for name in inspect(conn).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{name}"')):  # noqa: S608 (table names from the schema)
+                parts.extend(str(v) for v in row)
+    return "\n".join(parts)
+
+
+def test_a_signature_lab_run_is_kept_in_the_case_without_its_secrets(config: Config, store: CaseStore) -> None:
+    from diagnostics.pipeline.case import record_part_run
+    from diagnostics.pipeline.signature import debug_signature
+    from diagnostics.signatures import sign_headers
+
+    # Given an open case and a lab check: signed with a rotated-out secret, tried with the current one too
+    previous = "whsec_rotatedOutSecret9876543210fedcba"
+    body = b'{"id":"evt_lab_1","type":"invoice.paid"}'
+    headers = sign_headers("standard-webhooks", previous, body, msg_id="msg_lab_1")
+    case = store.create_case(ticket="ZD-LAB", endpoint_url="https://hooks.example.com/in")
+    outcome = debug_signature(body, headers, [SECRET, previous], scheme="auto")
+    # When the lab records it in the case
+    run = record_part_run(case.id, outcome, kind="signature", config=config, store=store, secret=SECRET,
+                          other_secrets=(previous,))
+    # Then it is a signature-only run of that case, with the fingerprint, and neither secret is stored
+    stored = store.list_runs(case.id)[0]
+    assert stored.id == run.id and stored.kinds == ("signature",)
+    assert stored.secret_fingerprint == fingerprint_secret(SECRET)
+    assert {f.code for f in stored.findings} == {f.code for f in outcome.findings}
+    assert stored.metrics["parts"] == {"signature": sorted({f.code for f in outcome.findings})}
+    assert set(stored.reports) == {"markdown", "html", "json"}
+    dumped = _every_stored_value(store)
+    for secret in (SECRET, previous):
+        assert secret not in dumped
+        assert all(secret not in content for content in stored.reports.values())
+
+
+def test_a_part_run_compared_with_a_full_run_leaves_other_parts_unchecked(config: Config, store: CaseStore) -> None:
+    from diagnostics.pipeline.case import record_part_run
+
+    # Given a full run with a probe problem, then a signature-only run from the lab
+    case = store.create_case(ticket="ZD-PART")
+    full = Outcome(subject="s", findings=[_finding("endpoint-slow", Status.FAIL)],
+                   metrics={"parts": {"probe": ["endpoint-slow"], "signature": []}})
+    store.record_run(case.id, full, {}, kinds=("probe", "signature"))
+    part = record_part_run(case.id, Outcome(subject="s", findings=[]), kind="signature", config=config,
+                           store=store)
+    # Then the probe problem is not called fixed
+    comparison = compare_runs(store.list_runs(case.id)[1], part)
+    assert not comparison.fixed and [f.code for f in comparison.unchecked] == ["endpoint-slow"]

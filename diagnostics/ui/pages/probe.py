@@ -7,6 +7,7 @@ import streamlit as st
 
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
+from diagnostics.pipeline.case import record_part_run
 from diagnostics.pipeline.probe import probe_endpoint
 from diagnostics.profiles import all_profiles
 from diagnostics.ui import state
@@ -14,6 +15,7 @@ from diagnostics.ui.charts import phase_chart
 from diagnostics.ui.components import plain, show_error, show_findings, show_tables
 
 RESULT_KEY = "probe-outcome"
+SAVED_KEY = "probe-saved"
 
 
 def _probe(url: str, profile_name: str, samples: int, secret: str | None) -> Outcome:
@@ -50,13 +52,21 @@ def main() -> None:
                                         key="probe-secret")
         submitted = st.form_submit_button("Probe", type="primary", key="probe-run")
     if submitted:
+        st.session_state.pop(SAVED_KEY, None)
+        secret = secret_input or state.secret()
         try:
-            st.session_state[RESULT_KEY] = _probe(url, profile_name, int(samples), secret_input or state.secret())
+            st.session_state[RESULT_KEY] = _probe(url, profile_name, int(samples), secret)
+            if case is not None:
+                run = record_part_run(case.id, st.session_state[RESULT_KEY], kind="probe", config=config,
+                                      store=state.store(), secret=secret, profile=profile_name)
+                st.session_state[SAVED_KEY] = f"Saved as run #{run.id} of case #{case.id}"
         except InputError as exc:
             show_error(exc, "The probe did not run: ")
     outcome: Outcome | None = st.session_state.get(RESULT_KEY)
     if outcome is None:
         return
+    if st.session_state.get(SAVED_KEY):
+        st.success(st.session_state[SAVED_KEY], icon=":material/save:")
     phases = outcome.metrics.get("phases") or []
     timeout_ms = float(outcome.metrics.get("timeout_ms") or config.profile(profile_name).timeout_s * 1000)
     st.subheader("Phase timings against the timeout window")

@@ -9,13 +9,14 @@ import streamlit as st
 
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
-from diagnostics.pipeline.case import CapturedRequest
+from diagnostics.pipeline.case import CapturedRequest, record_part_run
 from diagnostics.pipeline.signature import debug_signature
 from diagnostics.signatures import scheme_formula, scheme_names, sign_headers
 from diagnostics.ui import state
 from diagnostics.ui.components import show_error, show_findings
 
 RESULT_KEY = "signature-outcome"
+SAVED_KEY = "signature-saved"
 EXAMPLE_BODY = '{"id":"evt_123","type":"invoice.paid","data":{"amount":4200,"currency":"usd"}}'
 
 
@@ -95,13 +96,23 @@ def main() -> None:
         url = right.text_input("URL the sender called (for URL-signing schemes)", key="sig-url")
         submitted = st.form_submit_button("Check the signature", type="primary", key="sig-run")
     if submitted:
-        secrets = [s for s in (secret or state.secret(), previous) if s]
+        st.session_state.pop(SAVED_KEY, None)
+        primary = secret or state.secret()
+        secrets = [s for s in (primary, previous) if s]
+        case = state.current_case()
         try:
             st.session_state[RESULT_KEY] = _check(captured_text, secrets, scheme, url)
+            if case is not None:
+                run = record_part_run(case.id, st.session_state[RESULT_KEY], kind="signature",
+                                      config=state.config(), store=state.store(), secret=primary,
+                                      other_secrets=(previous,))
+                st.session_state[SAVED_KEY] = f"Saved as run #{run.id} of case #{case.id}"
         except InputError as exc:
             show_error(exc, "Could not check: ")
     outcome: Outcome | None = st.session_state.get(RESULT_KEY)
     if outcome is not None:
+        if st.session_state.get(SAVED_KEY):
+            st.success(st.session_state[SAVED_KEY], icon=":material/save:")
         _verdict(outcome)
         show_findings(outcome.findings)
     st.divider()
