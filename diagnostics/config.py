@@ -34,7 +34,14 @@ ENV_OVERRIDES: dict[str, tuple[str, str, Any]] = {
 DEFAULTS: dict[str, dict[str, Any]] = {
     "sender": {"label": "Our sender", "timeout_seconds": 15.0, "follow_redirects": False},
     "signature": {"scheme": "standard-webhooks", "tolerance_seconds": 300.0},
-    "network": {"allow": [], "deny": [], "max_body_bytes": 65536, "max_redirect_hops": 5},
+    "network": {
+        "allow": [],
+        "deny": [],
+        "ports": [],
+        "max_probes_per_target_per_minute": 120,
+        "max_body_bytes": 65536,
+        "max_redirect_hops": 5,
+    },
     "database": {"url": ""},
     "logs": {"url": "", "table": "delivery_attempts"},
     "workspace": {"path": "workspace"},

@@ -22,7 +22,7 @@ def _with_error(observations: ProbeObservations, kind: str) -> list[Exchange]:
 
 def check_reachability(observations: ProbeObservations) -> list[Finding]:
     findings: list[Finding] = []
-    for builder in (_dns, _blocked, _refused, _connect_timeout, _reset, _protocol, _unexpected):
+    for builder in (_dns, _blocked, _probe_refused, _refused, _connect_timeout, _reset, _protocol, _unexpected):
         finding = builder(observations)
         if finding is not None:
             findings.append(finding)
@@ -62,9 +62,17 @@ def _dns(observations: ProbeObservations) -> Finding | None:
     )
 
 
+# Refusals by our own port policy or rate limit say nothing about the endpoint's address.
+OWN_LIMITS = {"port", "rate_limit"}
+
+
+def _blocked_by(exchanges: list[Exchange], own_limit: bool) -> list[Exchange]:
+    return [e for e in exchanges if e.error == "blocked" and (e.blocked_kind in OWN_LIMITS) == own_limit]
+
+
 def _blocked(observations: ProbeObservations) -> Finding | None:
-    failed = _with_error(observations, "blocked")
-    via_redirect = [hop for hop in observations.redirect_chain if hop.error == "blocked"]
+    failed = _blocked_by(observations.samples, own_limit=False)
+    via_redirect = _blocked_by(observations.redirect_chain, own_limit=False)
     if not failed and not via_redirect:
         return None
     first = failed[0] if failed else via_redirect[0]
@@ -83,6 +91,36 @@ def _blocked(observations: ProbeObservations) -> Finding | None:
             ("Host", first.host),
             ("Resolved addresses", first.addresses or [first.blocked_address or ""]),
             ("Refused address", first.blocked_address),
+            ("Why", first.blocked_reason),
+        ),
+        samples=[sample_row(s) for s in failed or via_redirect],
+        source=SOURCE,
+    )
+
+
+def _probe_refused(observations: ProbeObservations) -> Finding | None:
+    """Our port policy or rate limit stopped the probe: could not check (error), not the endpoint's fault."""
+    failed = _blocked_by(observations.samples, own_limit=True)
+    via_redirect = _blocked_by(observations.redirect_chain, own_limit=True)
+    if not failed and not via_redirect:
+        return None
+    first = failed[0] if failed else via_redirect[0]
+    rule = "port policy" if first.blocked_kind == "port" else "rate limit"
+    where = "" if failed else f" (at the redirect to {first.url})"
+    return Finding(
+        code="probe-refused",
+        status=Status.ERROR,
+        severity=Severity.MEDIUM,
+        title=f"Our probe's {rule} stopped the check of {first.host} port {first.port}{where}",
+        summary=(
+            f"{first.error_detail[:1].upper()}{first.error_detail[1:]}. This limit belongs to Webhook Doctor, "
+            "not to our sender: nothing was sent, and it says nothing about the endpoint."
+        ),
+        subject=observations.url,
+        evidence=(
+            ("Host", first.host),
+            ("Port", first.port),
+            ("Rule", rule),
             ("Why", first.blocked_reason),
         ),
         samples=[sample_row(s) for s in failed or via_redirect],

@@ -6,6 +6,9 @@ shared/reference/probing.md section 2), refuses the whole name if any answer is 
 opens the socket to the checked IP literal. TLS SNI, certificate checks and the Host header keep
 using the URL's hostname because httpcore still sees the original origin; only the socket is
 pinned. That closes literal-IP tricks, odd IP spellings, DNS rebinding and redirects in one place.
+SSRF closed, the tool could still port-scan or hammer a public host (probing.md, pitfall 18), so
+the same hook also applies the operator's port policy and a per-host rate limit (`ProbeLimiter`);
+the allowlisted sandbox and tests are exempt from both.
 
 The hook is a custom httpcore network backend (`GuardedBackend.connect_tcp`). The probe uses it
 through httpcore's public `network_backend=` parameter (`build_pool`); other callers get an httpx
@@ -20,7 +23,9 @@ import functools
 import ipaddress
 import socket
 import ssl
+import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -41,6 +46,8 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 # The transport hook uses httpx/httpcore internals: these are the versions it was tested on.
 PINNED_VERSIONS = {"httpx": "0.28.1", "httpcore": "1.0.9"}
 DNS_TIMEOUT_S = 5.0
+DEFAULT_MAX_PROBES_PER_TARGET_PER_MINUTE = 120
+RATE_WINDOW_S = 60.0
 
 # IPv4 blocks that are never probed, with the reason shown to the agent.
 DENIED_V4: tuple[tuple[Network, str], ...] = tuple(
@@ -79,16 +86,26 @@ SIXTOFOUR_V6 = ipaddress.ip_network("2002::/16")
 
 
 class BlockedDestination(Exception):
-    """The guard refused to connect; `reason` is the sentence shown to the agent."""
+    """The guard refused to connect; `reason` is the sentence shown to the agent.
 
-    def __init__(self, host: str, address: str, reason: str, addresses: Sequence[str] = ()) -> None:
+    `kind` says which rule refused: "address" (the deny table or deny list: the customer's URL is
+    at fault), "port" (the operator's port policy) or "rate_limit" (too many probes to the host);
+    the last two are our own limits, so the checks must not blame the endpoint for them.
+    """
+
+    def __init__(
+        self, host: str, address: str, reason: str, addresses: Sequence[str] = (), kind: str = "address"
+    ) -> None:
         self.host = host
         self.address = address
         self.reason = reason
         self.addresses = tuple(addresses)
+        self.kind = kind
         super().__init__(self.describe())
 
     def describe(self) -> str:
+        if self.kind != "address":
+            return f"the probe to {self.host} was refused: {self.reason}"
         if self.host and _parse_ip(self.host) is None:
             return f"DNS for {self.host} includes {self.address}, {self.reason}"
         return f"{self.address} is {self.reason}"
@@ -160,16 +177,26 @@ class AddressPolicy:
 
     The allowlist (CIDRs and hostnames) is the only way to reach denied addresses (the sandbox,
     tests); the operator deny list adds public addresses that must never be probed and wins
-    over everything.
+    over everything. `ports` (empty: any port) and `max_probes_per_minute` keep the probe from
+    becoming a port scanner or a load generator against public hosts; allowlisted targets are
+    exempt because they are our own.
     """
 
     allow_networks: tuple[Network, ...] = ()
     allow_hosts: frozenset[str] = frozenset()
     deny_networks: tuple[Network, ...] = ()
+    ports: frozenset[int] = frozenset()
+    max_probes_per_minute: int = DEFAULT_MAX_PROBES_PER_TARGET_PER_MINUTE
 
     @classmethod
-    def build(cls, allow: Iterable[str] = (), deny: Iterable[str] = ()) -> AddressPolicy:
-        """Parse allow/deny entries; an entry that is neither a CIDR nor a hostname is an InputError."""
+    def build(
+        cls,
+        allow: Iterable[str] = (),
+        deny: Iterable[str] = (),
+        ports: Iterable[Any] = (),
+        max_probes_per_minute: Any = DEFAULT_MAX_PROBES_PER_TARGET_PER_MINUTE,
+    ) -> AddressPolicy:
+        """Parse allow/deny entries and limits; a bad entry is an InputError naming its setting."""
         allow_networks: list[Network] = []
         allow_hosts: set[str] = set()
         for entry in allow:
@@ -184,15 +211,51 @@ class AddressPolicy:
             if network is None:
                 raise InputError(f"{entry!r} is not an IP address or CIDR", field="network.deny")
             deny_networks.append(network)
-        return cls(tuple(allow_networks), frozenset(allow_hosts), tuple(deny_networks))
+        return cls(
+            tuple(allow_networks),
+            frozenset(allow_hosts),
+            tuple(deny_networks),
+            _parse_ports(ports),
+            _parse_limit(max_probes_per_minute),
+        )
 
     @classmethod
     def from_config(cls, config: Config, allow: Iterable[str] = ()) -> AddressPolicy:
         configured = list(config.get("network", "allow", []) or [])
-        return cls.build([*configured, *allow], config.get("network", "deny", []) or [])
+        return cls.build(
+            [*configured, *allow],
+            config.get("network", "deny", []) or [],
+            ports=config.get("network", "ports", []) or [],
+            max_probes_per_minute=config.get(
+                "network", "max_probes_per_target_per_minute", DEFAULT_MAX_PROBES_PER_TARGET_PER_MINUTE
+            ),
+        )
 
     def host_allowed(self, host: str) -> bool:
         return _normalise_host(host) in self.allow_hosts
+
+    def is_allowlisted(self, host: str, addresses: Sequence[str]) -> bool:
+        """Our own target: the name is allowlisted, or every address is in an allowed network.
+
+        Only these skip the port policy and the rate limit (the sandbox, tests); one public
+        answer among them is enough to treat the name as someone else's host.
+        """
+        if self.host_allowed(host):
+            return True
+        if not addresses:
+            return False
+        for address in addresses:
+            ip = _parse_ip(address)
+            if ip is None or not any(ip.version == n.version and ip in n for n in self.allow_networks):
+                return False
+        return True
+
+    def check_port(self, host: str, port: int, addresses: Sequence[str] = ()) -> str | None:
+        """Why this port may not be probed, or None (empty `ports` means any port)."""
+        if not self.ports or port in self.ports or self.is_allowlisted(host, addresses):
+            return None
+        allowed = ", ".join(str(p) for p in sorted(self.ports))
+        return f"port {port} is not in the [network] ports policy (allowed: {allowed})"
 
     def check_address(self, address: IPAddress | str, host: str = "") -> str | None:
         """The reason this address is refused for this host, or None when it may be reached."""
@@ -224,6 +287,23 @@ class AddressPolicy:
                 raise BlockedDestination(host, address, reason, addresses)
 
 
+def _parse_ports(entries: Iterable[Any]) -> frozenset[int]:
+    ports: set[int] = set()
+    for entry in entries:
+        if isinstance(entry, bool) or not isinstance(entry, int) or not 1 <= entry <= 65535:
+            raise InputError(f"{entry!r} is not a TCP port (1-65535)", field="network.ports")
+        ports.add(entry)
+    return frozenset(ports)
+
+
+def _parse_limit(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(
+            f"{value!r} is not a positive whole number", field="network.max_probes_per_target_per_minute"
+        )
+    return value
+
+
 def _normalise_host(host: str) -> str:
     return host.strip().strip("[]").rstrip(".").lower()
 
@@ -238,6 +318,50 @@ def _parse_network(entry: str, field_name: str) -> Network | None:
         if "/" in text or ":" in text:
             raise InputError(f"{entry!r} is not a valid CIDR", field=field_name) from None
         return None
+
+
+# --- Rate limit -----------------------------------------------------------------------------
+
+
+class ProbeLimiter:
+    """A sliding-window counter per target host, shared by every pool in the process.
+
+    Every pool and every event loop (the app runs one per script run) must see the same counts,
+    or opening a new client would reset the limit; hence a lock rather than asyncio primitives.
+    Refused attempts are not counted: they sent nothing. The clock is injected for tests.
+    """
+
+    def __init__(self, window_s: float = RATE_WINDOW_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window_s = window_s
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._sent: dict[str, deque[float]] = {}
+        self._last_sweep = clock()
+
+    def acquire(self, host: str, limit: int) -> bool:
+        """Count one probe to `host` and return True, or return False if `limit` is already reached."""
+        key = _normalise_host(host)
+        with self._lock:
+            now = self.clock()
+            cutoff = now - self.window_s
+            if now - self._last_sweep >= self.window_s:
+                self._sweep(cutoff)
+                self._last_sweep = now
+            sent = self._sent.setdefault(key, deque())
+            while sent and sent[0] <= cutoff:
+                sent.popleft()
+            if len(sent) >= limit:
+                return False
+            sent.append(now)
+            return True
+
+    def _sweep(self, cutoff: float) -> None:
+        """Forget hosts with no probe in the window, so a sweep of many hosts does not leak memory."""
+        for key in [k for k, times in self._sent.items() if not times or times[-1] <= cutoff]:
+            del self._sent[key]
+
+
+PROBE_LIMITER = ProbeLimiter()  # the per-process limiter every guarded backend uses by default
 
 
 # --- Resolution -----------------------------------------------------------------------------
@@ -312,13 +436,17 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         policy: AddressPolicy,
         resolver: Resolver | None = None,
         inner: httpcore.AsyncNetworkBackend | None = None,
+        limiter: ProbeLimiter | None = None,
     ) -> None:
         self.policy = policy
         self.resolver = resolver or system_resolver
         self.inner = inner or AnyIOBackend()
+        self.limiter = limiter or PROBE_LIMITER
 
     async def resolve_checked(self, host: str, port: int) -> list[str]:
-        """Resolve (unless the host is an IP literal) and refuse if any answer is denied."""
+        """Resolve (unless the host is an IP literal), refuse if any answer is denied, then apply
+        the port policy and count the probe against the host's rate limit; nothing reaches the
+        target before all of that passed."""
         record = _current_record.get() or ConnectRecord()
         record.host, record.port = host, port
         started = time.perf_counter()
@@ -331,8 +459,25 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         if not addresses:
             raise ResolutionFailed(host, "no_address", "the name has no A or AAAA record")
         self.policy.check_all(host, addresses)
+        self.check_limits(host, port, addresses)
         # IPv4 first: a host with broken IPv6 must not eat the whole connect timeout.
         return sorted(addresses, key=lambda a: ":" in a)
+
+    def check_limits(self, host: str, port: int, addresses: Sequence[str]) -> None:
+        """The port policy and the per-host rate limit (allowlisted targets skip both)."""
+        first = addresses[0] if addresses else host
+        reason = self.policy.check_port(host, port, addresses)
+        if reason is not None:
+            raise BlockedDestination(host, first, reason, addresses, kind="port")
+        if self.policy.is_allowlisted(host, addresses):
+            return
+        limit = self.policy.max_probes_per_minute
+        if not self.limiter.acquire(host, limit):
+            reason = (
+                f"more than {limit} probes to {host} in the last minute "
+                "([network] max_probes_per_target_per_minute)"
+            )
+            raise BlockedDestination(host, first, reason, addresses, kind="rate_limit")
 
     async def connect_tcp(
         self,
@@ -389,6 +534,7 @@ def build_pool(
     ssl_context: ssl.SSLContext | None = None,
     max_connections: int = 100,
     resolver: Resolver | None = None,
+    limiter: ProbeLimiter | None = None,
 ) -> httpcore.AsyncConnectionPool:
     """A connection pool whose every connection goes through the guard, with no keep-alive.
 
@@ -402,7 +548,7 @@ def build_pool(
         keepalive_expiry=0.0,
         http1=True,
         http2=False,
-        network_backend=GuardedBackend(policy, resolver=resolver),
+        network_backend=GuardedBackend(policy, resolver=resolver, limiter=limiter),
     )
 
 

@@ -28,6 +28,7 @@ from diagnostics.errors import InputError
 from diagnostics.net.guard import (
     AddressPolicy,
     BlockedDestination,
+    ProbeLimiter,
     ResolutionFailed,
     Resolver,
     build_pool,
@@ -98,6 +99,7 @@ class Exchange:
     dns_failure: str | None = None
     blocked_address: str | None = None
     blocked_reason: str | None = None
+    blocked_kind: str | None = None  # "address", or our own "port" / "rate_limit" policy
     tls: TlsSession | None = None
     tls_error: TlsDiagnosis | None = None
 
@@ -257,6 +259,7 @@ async def exchange(
     except BlockedDestination as exc:
         result.error, result.error_detail = "blocked", exc.describe()
         result.blocked_address, result.blocked_reason = exc.address, exc.reason
+        result.blocked_kind = exc.kind
     except ResolutionFailed as exc:
         result.error, result.error_detail, result.dns_failure = "dns", exc.detail, exc.kind
     except httpcore.TimeoutException as exc:
@@ -290,11 +293,16 @@ async def exchange(
         result.host,
         result.port,
         url.path[:200],
-        result.status_code if result.error is None else result.error,
+        result.status_code if result.error is None else _logged_error(result),
         result.total_ms,
         result.connected_address or "-",
     )
     return result
+
+
+def _logged_error(result: Exchange) -> str:
+    """The error kind for the audit log; a refusal says which rule refused, so limits show up there."""
+    return f"blocked ({result.blocked_kind})" if result.error == "blocked" else str(result.error)
 
 
 async def _send(
@@ -404,11 +412,14 @@ class ProbeClient:
         connect_timeout_s: float | None = None,
         resolver: Resolver | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        limiter: ProbeLimiter | None = None,
     ) -> None:
         self.policy = policy
         self.max_body_bytes = max_body_bytes
         self.connect_timeout_s = connect_timeout_s
-        self.pool = build_pool(policy, ssl_context=ssl_context, max_connections=max_connections, resolver=resolver)
+        self.pool = build_pool(
+            policy, ssl_context=ssl_context, max_connections=max_connections, resolver=resolver, limiter=limiter
+        )
 
     async def __aenter__(self) -> ProbeClient:
         await self.pool.__aenter__()
