@@ -26,6 +26,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str, Any]] = {
     "DIAGNOSTICS_WORKSPACE": ("workspace", "path", str),
     "DIAGNOSTICS_ALLOW": ("network", "allow", lambda v: [s.strip() for s in v.split(",") if s.strip()]),
     "DIAGNOSTICS_DENY": ("network", "deny", lambda v: [s.strip() for s in v.split(",") if s.strip()]),
+    "DIAGNOSTICS_PORTS": ("network", "ports", lambda v: [int(s) for s in v.split(",") if s.strip()]),
+    "DIAGNOSTICS_MAX_PROBES_PER_TARGET": ("network", "max_probes_per_target_per_minute", int),
     "DIAGNOSTICS_TIMEOUT": ("sender", "timeout_seconds", float),
     "DIAGNOSTICS_SCHEME": ("signature", "scheme", str),
     "DIAGNOSTICS_TOLERANCE": ("signature", "tolerance_seconds", float),

@@ -59,3 +59,11 @@ def test_unknown_profile_lists_the_known_ones() -> None:
     config = load_config(env={})
     with pytest.raises(InputError, match="svix"):
         config.profile("sendgrid")
+
+
+def test_probe_limits_from_the_environment() -> None:
+    config = load_config(env={"DIAGNOSTICS_PORTS": "443, 8443", "DIAGNOSTICS_MAX_PROBES_PER_TARGET": "30"})
+    assert config.get("network", "ports") == [443, 8443]
+    assert config.get("network", "max_probes_per_target_per_minute") == 30
+    with pytest.raises(InputError, match="DIAGNOSTICS_PORTS"):
+        load_config(env={"DIAGNOSTICS_PORTS": "https"})
