@@ -27,7 +27,7 @@ from diagnostics.logs.files import (
     locate_bad_utf8,
     read_bytes,
 )
-from diagnostics.logs.schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Stage, quote, sql_literal
+from diagnostics.logs.schema import CANONICAL_COLUMNS, Stage, quote, sql_literal
 from diagnostics.logs.staging import stage_name, stage_records
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -59,20 +59,6 @@ def _renames(header: list[str], mapping: dict[str, str], path: str) -> dict[str,
     for name in header:
         if name in CANONICAL_COLUMNS and name not in taken and name not in renames:
             renames[name] = name
-    missing = [c for c in REQUIRED_COLUMNS if c not in renames.values()]
-    if missing:
-        # Said here, where the file's own header is known (the staged view keeps only mapped columns).
-        hint = ""
-        if len(header) == 1 and any(d in header[0] for d in (";", "\t", "|", ",", ":")):
-            hint = f"; the header is one column {header[0][:60]!r}: is the file delimited by another character?"
-        elif header:
-            hint = f"; map them with --map {missing[0]}=<your column>"
-        raise InputError(
-            f"missing required column(s) {', '.join(missing)} (found: {', '.join(header)[:200]}){hint}",
-            file=path,
-            line=1,
-            field=missing[0],
-        )
     return renames
 
 
@@ -112,7 +98,7 @@ def stage_csv(
                       quote = '"', escape = '"', header = true, auto_detect = false,
                       strict_mode = true, null_padding = false)"""
     )
-    return Stage(name=name, file=path, kind="VIEW",
+    return Stage(name=name, file=path, kind="VIEW", source_columns=tuple(header),
                  explain=lambda exc: _csv_error(exc, path, delimiter, len(header)))
 
 
@@ -177,7 +163,7 @@ def stage_parquet(
         f"""CREATE TEMP VIEW {name} AS SELECT {selected or 'NULL AS _none'}, file_row_number + 1 AS _line
         FROM read_parquet({sql_literal(path)}, file_row_number = true)"""
     )
-    return Stage(name=name, file=path, kind="VIEW", in_place=True)
+    return Stage(name=name, file=path, kind="VIEW", source_columns=tuple(rel.columns), in_place=True)
 
 
 def stage_json(

@@ -180,6 +180,7 @@ class Stage:
     kind: str = "TABLE"  # or "VIEW" when the source is read in place
     explain: Callable[[duckdb.Error], InputError] | None = None  # turns a read error into a message
     in_place: bool = False  # a typed file (Parquet) cheap enough to read again for every query
+    source_columns: tuple[str, ...] = ()  # the file's own header, when the stage keeps only mapped columns
 
 
 def _column_types(conn: duckdb.DuckDBPyConnection, stage: Stage) -> dict[str, str]:
@@ -226,10 +227,12 @@ def _normalized_select(conn: duckdb.DuckDBPyConnection, stage: Stage, file_index
     types = _column_types(conn, stage)
     missing = [c for c in REQUIRED_COLUMNS if c not in types]
     if missing:
-        header = [c for c in types if not c.startswith("_")]
+        header = list(stage.source_columns) or [c for c in types if not c.startswith("_")]
         hint = ""
         if len(header) == 1 and any(d in header[0] for d in (";", "\t", "|", ",", ":")):
             hint = f"; the header is one column {header[0][:60]!r}: is the file delimited by another character?"
+        elif header:
+            hint = f"; map them with --map {missing[0]}=<your column>"
         raise InputError(
             f"missing required column(s) {', '.join(missing)} (found: {', '.join(header)[:200]}){hint}",
             file=stage.file,
