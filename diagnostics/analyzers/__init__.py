@@ -1,8 +1,11 @@
-"""Delivery-log analyzers: pure judgments of the canonical attempt table.
+"""Delivery-log analyzers: pure judgments of the canonical attempt table, on any engine.
 
-`run_all(attempts, profile)` prepares the shared derived tables once, runs every analyzer in
-ANALYZERS and computes the metrics. To add an analyzer: a module with `analyze(LogAnalysis) ->
-list[Finding]` built with literal `code="..."`, a playbook per code, and one line below.
+`run_all(engine, profile, subject)` prepares the shared derived tables once (`base.prepare`),
+runs every analyzer in ANALYZERS, computes the metrics and, on request, writes every analyzer's
+per-endpoint problems to a details file where the engine holds them. To add an analyzer: a module
+with `analyze(LogAnalysis) -> list[Finding]` built with literal `code="..."`, set-based SQL in the
+portable subset (ARCHITECTURE.md), its per-endpoint problems projected with `LogAnalysis.problems`
+and a fleet view through `base.fleet_finding`, a playbook per code, and one line below.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from diagnostics.analyzers import (
     duplicates,
     failure_rates,
     failure_runs,
+    fleet_incidents,
     latency,
     ordering,
     rate_limits,
@@ -24,11 +28,12 @@ from diagnostics.analyzers import (
     stats,
 )
 from diagnostics.analyzers.base import LogAnalysis, prepare
+from diagnostics.engines.base import Engine
 from diagnostics.findings import Finding
-from diagnostics.logs.schema import AttemptTable
 from diagnostics.profiles import SenderProfile
 
 ANALYZERS: tuple[Callable[[LogAnalysis], list[Finding]], ...] = (
+    fleet_incidents.analyze,
     duplicates.analyze,
     failure_runs.analyze,
     retries.analyze,
@@ -48,12 +53,26 @@ class LogJudgment:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def run_all(attempts: AttemptTable, profile: SenderProfile) -> LogJudgment:
-    """Every analyzer over one attempt table, plus metrics and report tables."""
-    analysis = prepare(attempts, profile)
+def run_all(
+    engine: Engine,
+    profile: SenderProfile,
+    subject: str,
+    *,
+    table: str = "attempts",
+    fleet_table: str | None = None,
+    view: str = "auto",
+    details_path: str | None = None,
+) -> LogJudgment:
+    """Every analyzer over one attempt relation, plus metrics, report tables and the details file."""
+    analysis = prepare(engine, profile, subject, table=table, fleet_table=fleet_table, view=view)
     findings: list[Finding] = []
     for analyzer in ANALYZERS:
         findings.extend(analyzer(analysis))
     metrics, tables = stats.compute(analysis)
     metrics["redeliver"] = retries.to_redeliver(analysis)
+    tables.update(analysis.tables)
+    if details_path:
+        select = analysis.details_select()
+        written = engine.export(select, details_path) if select else 0
+        metrics["details"] = {"path": details_path, "rows": written}
     return LogJudgment(findings=findings, metrics=metrics, tables=tables)

@@ -1,26 +1,36 @@
-"""What every delivery-log analyzer shares: the success rule in SQL, outcome classes, and the
-per-event and per-run tables computed once for all of them.
+"""What every delivery-log analyzer shares: the success rule in SQL, outcome classes, the derived
+tables computed once for all of them, and the fleet view.
 
-Analyzers are pure: they read the canonical `attempts` table (through DuckDB, where the heavy
-aggregation runs) and return Findings; only small aggregates come back to Python. `prepare`
-builds derived tables on the same connection so that each expensive pass happens once:
-`_events` (one lean row per endpoint and event), `_event_details` (every aggregate, for the
-few events that were retried, failed, repeated or sent to several endpoints), `_runs` (islands
-of consecutive failed attempts per endpoint, the gaps-and-islands query), `_failures` (the
-failed attempts only, a small table), and `_endpoint_stats` / `_type_stats` (counts and latency
-percentiles).
+Analyzers are pure judgments written as set-based SQL over the canonical `attempts` relation:
+a fixed number of queries whatever the number of endpoints, event types or outages (per-group
+work is a GROUP BY or a window, never a Python loop issuing a query per group), and only bounded
+result sets (top N plus totals) come back to Python. The SQL is written once in DuckDB's dialect,
+within the portable subset of ARCHITECTURE.md, and runs on any `diagnostics.engines.Engine`.
+
+`prepare` builds on the engine: `_events` (one lean row per endpoint and event), `_event_details`
+(every aggregate, for the few events that were retried, failed, repeated or sent to several
+endpoints), `_failures` (the failed attempts, each with its rank among the endpoint's attempts
+and the time of the endpoint's next attempt), `_runs` (islands of consecutive failed attempts per
+endpoint, gaps and islands over `_failures`) and `_endpoint_stats` / `_type_stats` (counts and
+latency percentiles).
+
+Two views of the same judgments:
+- endpoints: a log of a few endpoints (or one, `--endpoint`) gets one detailed finding per
+  endpoint and problem, as a support agent reads them;
+- fleet: a log of more than FLEET_MIN_ENDPOINTS endpoints gets one finding per code across the
+  fleet, the endpoints ranked by impact in its samples and in a report table (`fleet_finding`);
+  every analyzer projects its per-endpoint problems onto PROBLEM_COLUMNS, so the full detail can
+  be written to a file (`--details`) without passing through Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import duckdb
-
-from diagnostics.logs.schema import AttemptTable
+from diagnostics.engines.base import Engine
+from diagnostics.findings import Finding, Severity, Status
 from diagnostics.profiles import SenderProfile
 
 # Success is a 2xx; a null status (no response) is a failure, never "unknown".
@@ -32,117 +42,243 @@ OUTCOME = (
 )
 HOST = "lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)', 1))"
 MAX_ROWS_IN_METRICS = 1000
+# Above this many endpoints a log is reviewed as a fleet: one finding per code, endpoints ranked.
+FLEET_MIN_ENDPOINTS = 25
+FLEET_TOP = 50  # endpoints per code in a fleet finding's report table
+# Share of the timeout from which an answer counts as "near the timeout" (latency, stats).
+NEAR_TIMEOUT_SHARE = 0.8
+# The per-endpoint problem rows every analyzer can project (the `--details` file, fleet ranking).
+PROBLEM_COLUMNS = (
+    "code", "endpoint", "status", "severity", "events", "attempts", "first_at", "last_at", "detail",
+)
+SEVERITY_ORDER = {s.value: i for i, s in enumerate(Severity)}
 
 
 @dataclass
 class LogAnalysis:
-    """A prepared attempt table and the sender profile that judges it."""
+    """A prepared attempt relation on an engine, the sender profile that judges it, and the view."""
 
-    conn: duckdb.DuckDBPyConnection
+    engine: Engine
     profile: SenderProfile
     subject: str
     table: str = "attempts"
+    fleet_table: str = "attempts"  # the whole log, when `table` is narrowed to one endpoint
+    endpoint_count: int = 0
+    fleet: bool = False
+    problem_tables: list[str] = field(default_factory=list)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def timeout_ms(self) -> float:
         return self.profile.timeout_s * 1000.0
 
-    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        """Run a query and return its (small) result as dicts."""
-        cursor = self.conn.execute(sql, params or [])
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        """Run a query and return its (bounded) result as dicts."""
+        return self.engine.rows(sql)
 
-    def value(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        rows = self.conn.execute(sql, params or []).fetchall()
-        return rows[0][0] if rows else None
+    def value(self, sql: str) -> Any:
+        return self.engine.value(sql)
+
+    def problems(self, code: str, select: str) -> str:
+        """Materialize an analyzer's per-endpoint problems (PROBLEM_COLUMNS) for ranking and details."""
+        name = "_problems_" + code.replace("-", "_")
+        self.engine.materialize(name, select)
+        if name not in self.problem_tables:
+            self.problem_tables.append(name)
+        return name
+
+    def details_select(self) -> str | None:
+        """One SELECT over every analyzer's problems, worst first: the `--details` file."""
+        if not self.problem_tables:
+            return None
+        cols = ", ".join(PROBLEM_COLUMNS)
+        union = " UNION ALL ".join(f"SELECT {cols} FROM {t}" for t in self.problem_tables)
+        return f"SELECT {cols} FROM ({union}) AS p ORDER BY code, events DESC, attempts DESC, endpoint"
 
 
-def prepare(attempts: AttemptTable, profile: SenderProfile) -> LogAnalysis:
-    """Build `_events` and `_runs` once; every analyzer reads them or `attempts`."""
-    conn = attempts.conn
+def prepare(
+    engine: Engine,
+    profile: SenderProfile,
+    subject: str,
+    *,
+    table: str = "attempts",
+    fleet_table: str | None = None,
+    view: str = "auto",
+) -> LogAnalysis:
+    """Build the shared derived tables once; every analyzer reads them or `table`.
+
+    `view` is "auto" (fleet above FLEET_MIN_ENDPOINTS endpoints), "fleet" or "endpoints".
+    """
     timeout_ms = profile.timeout_s * 1000.0
     cutoff = f"NOT {OK} AND (error = 'timeout' OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95}))"
     # Every event, lean (most events are one successful attempt and need nothing more).
-    conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _events AS
-        SELECT endpoint, event_id, any_value(event_type) AS event_type, count(*) AS attempts,
+    engine.materialize(
+        "_events",
+        f"""SELECT endpoint, event_id, min(event_type) AS event_type, count(*) AS attempts,
                count(*) FILTER (WHERE {OK}) AS successes
-        FROM {attempts.name} GROUP BY endpoint, event_id"""
+        FROM {table} GROUP BY endpoint, event_id""",
     )
     # The events worth a closer look: retried, failed, repeated, or sent to several endpoints.
-    conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _event_details AS
-        WITH interesting AS (
+    engine.materialize(
+        "_event_details",
+        f"""WITH interesting AS (
             SELECT endpoint, event_id FROM _events WHERE attempts > 1 OR successes <> 1
             UNION
             SELECT endpoint, event_id FROM _events
             WHERE event_id IN (SELECT event_id FROM _events GROUP BY event_id HAVING count(*) > 1)
-        )
-        SELECT *, {HOST} AS host, first_cutoff IS NOT NULL AS had_cutoff FROM (
-            SELECT endpoint, event_id,
-                   any_value(event_type) AS event_type,
-                   any_value(url) AS url,
+        ), agg AS (
+            SELECT a.endpoint, a.event_id,
+                   min(a.event_type) AS event_type,
+                   min(a.url) AS url,
                    count(*) AS attempts,
-                   count(*) FILTER (WHERE trigger = 'auto') AS auto_attempts,
-                   coalesce(max(attempt) FILTER (WHERE trigger = 'auto'), 0) AS max_auto_attempt,
+                   count(*) FILTER (WHERE a.trigger = 'auto') AS auto_attempts,
+                   coalesce(max(a.attempt) FILTER (WHERE a.trigger = 'auto'), 0) AS max_auto_attempt,
                    count(*) FILTER (WHERE {OK}) AS successes,
-                   count(*) FILTER (WHERE {OK} AND trigger = 'replay') AS ok_replays,
-                   count(*) FILTER (WHERE {OK} AND trigger = 'manual') AS ok_manual,
-                   arg_min(trigger, attempted_at) FILTER (WHERE {OK}) AS first_ok_trigger,
-                   min(attempted_at) AS first_at,
-                   max(attempted_at) AS last_at,
-                   min(attempted_at) FILTER (WHERE {OK}) AS first_ok,
-                   max(attempted_at) FILTER (WHERE {OK}) AS last_ok,
-                   min(attempted_at) FILTER (WHERE {cutoff}) AS first_cutoff
-            FROM {attempts.name} SEMI JOIN interesting USING (endpoint, event_id)
-            GROUP BY endpoint, event_id
-        )"""
-    )
-    # Gaps and islands with one full sort: rank every attempt per endpoint (and note the next
-    # attempt's time), then number the islands over the failed attempts only, a small set.
-    conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _runs AS
-        WITH o AS (
-            SELECT endpoint, attempted_at, {OK} AS ok, {OUTCOME} AS outcome,
-                   row_number() OVER w AS rn, lead(attempted_at) OVER w AS next_at
-            FROM {attempts.name}
-            WINDOW w AS (PARTITION BY endpoint ORDER BY attempted_at, seq)
-        ),
-        f AS (
-            SELECT *, rn - row_number() OVER (PARTITION BY endpoint ORDER BY rn) AS island FROM o WHERE NOT ok
-        ),
-        per_outcome AS (
-            SELECT endpoint, island, outcome, count(*) AS n,
-                   min(attempted_at) AS started, max(attempted_at) AS ended,
-                   min(rn) AS first_rn, max(rn) AS last_rn, arg_max_null(next_at, rn) AS next_at
-            FROM f
-            GROUP BY endpoint, island, outcome
+                   count(*) FILTER (WHERE {OK} AND a.trigger = 'replay') AS ok_replays,
+                   count(*) FILTER (WHERE {OK} AND a.trigger = 'manual') AS ok_manual,
+                   min(a.attempted_at) FILTER (WHERE {OK} AND a.trigger = 'replay') AS first_ok_replay,
+                   min(a.attempted_at) FILTER (WHERE {OK} AND a.trigger = 'manual') AS first_ok_manual,
+                   min(a.attempted_at) AS first_at,
+                   max(a.attempted_at) AS last_at,
+                   min(a.attempted_at) FILTER (WHERE {OK}) AS first_ok,
+                   max(a.attempted_at) FILTER (WHERE {OK}) AS last_ok,
+                   min(a.attempted_at) FILTER (WHERE {cutoff}) AS first_cutoff
+            FROM {table} AS a JOIN interesting AS i ON a.endpoint = i.endpoint AND a.event_id = i.event_id
+            GROUP BY a.endpoint, a.event_id
         )
-        SELECT endpoint, island, sum(n) AS attempts, min(started) AS started, max(ended) AS ended,
-               min(first_rn) AS first_rn, arg_max_null(next_at, last_rn) AS recovered_at,
-               arg_max(outcome, n) AS dominant, max(n) AS dominant_attempts,
-               string_agg(outcome || ' ' || n, ', ' ORDER BY n DESC) AS outcomes
-        FROM per_outcome
-        GROUP BY endpoint, island
-        HAVING sum(n) >= 2 OR arg_max_null(next_at, last_rn) IS NULL"""
+        SELECT agg.*, {HOST} AS host, first_cutoff IS NOT NULL AS had_cutoff FROM agg""",
     )
-    conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _failures AS
-        SELECT endpoint, event_id, event_type, url, attempted_at, seq, status_code, error, {OUTCOME} AS outcome
-        FROM {attempts.name} WHERE NOT {OK}"""
+    # The failed attempts, each with its rank among all of its endpoint's attempts and the time of
+    # the endpoint's next attempt: one full sort, after which gaps and islands need failures only.
+    engine.materialize(
+        "_failures",
+        f"""SELECT * FROM (
+            SELECT endpoint, event_id, event_type, url, attempted_at, seq, status_code, error, duration_ms,
+                   {OK} AS ok, {OUTCOME} AS outcome,
+                   row_number() OVER (PARTITION BY endpoint ORDER BY attempted_at, seq) AS rn,
+                   lead(attempted_at) OVER (PARTITION BY endpoint ORDER BY attempted_at, seq) AS next_at
+            FROM {table}
+        ) AS o WHERE NOT ok""",
+    )
+    engine.materialize(
+        "_run_outcomes",
+        """WITH f AS (
+            SELECT endpoint, attempted_at, outcome, status_code, rn, next_at,
+                   rn - row_number() OVER (PARTITION BY endpoint ORDER BY rn) AS island
+            FROM _failures
+        )
+        SELECT endpoint, island, outcome, min(status_code) AS status_code, count(*) AS n,
+               min(attempted_at) AS started, max(attempted_at) AS ended, min(rn) AS first_rn, max(rn) AS last_rn
+        FROM f GROUP BY endpoint, island, outcome""",
+    )
+    engine.materialize(
+        "_runs",
+        """WITH islands AS (
+            SELECT endpoint, island, sum(n) AS attempts, min(started) AS started, max(ended) AS ended,
+                   min(first_rn) AS first_rn, max(last_rn) AS last_rn,
+                   string_agg(outcome || ' ' || CAST(n AS VARCHAR), ', ' ORDER BY n DESC, outcome) AS outcomes
+            FROM _run_outcomes GROUP BY endpoint, island
+        ), dominant AS (
+            SELECT endpoint, island, outcome, status_code, n,
+                   row_number() OVER (PARTITION BY endpoint, island ORDER BY n DESC, outcome) AS pos
+            FROM _run_outcomes
+        )
+        SELECT i.endpoint, i.island, i.attempts, i.started, i.ended, i.first_rn, f.next_at AS recovered_at,
+               d.outcome AS dominant, d.status_code AS dominant_status, d.n AS dominant_attempts,
+               i.outcomes
+        FROM islands AS i
+        JOIN _failures AS f ON f.endpoint = i.endpoint AND f.rn = i.last_rn
+        JOIN dominant AS d ON d.endpoint = i.endpoint AND d.island = i.island AND d.pos = 1
+        WHERE i.attempts >= 2 OR f.next_at IS NULL""",
     )
     for name, key in (("_endpoint_stats", "endpoint"), ("_type_stats", "coalesce(event_type, '(none)')")):
-        conn.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {name} AS
-            SELECT {key} AS name, count(*) AS attempts, count(*) FILTER (WHERE {OK}) AS successes,
-                   count(duration_ms) AS timed, quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q,
-                   count(*) FILTER (WHERE duration_ms >= {timeout_ms * 0.8}) AS near_timeout,
+        engine.materialize(
+            name,
+            f"""SELECT {key} AS name, count(*) AS attempts, count(*) FILTER (WHERE {OK}) AS successes,
+                   count(duration_ms) AS timed, quantile_cont(duration_ms, 0.5) AS p50,
+                   quantile_cont(duration_ms, 0.95) AS p95, quantile_cont(duration_ms, 0.99) AS p99,
+                   count(*) FILTER (WHERE duration_ms >= {timeout_ms * NEAR_TIMEOUT_SHARE}) AS near_timeout,
                    regr_slope(duration_ms, epoch(attempted_at)) * 86400 AS slope_per_day,
                    min(attempted_at) AS first_at, max(attempted_at) AS last_at
-            FROM {attempts.name} GROUP BY ALL"""
+            FROM {table} GROUP BY {key}""",
         )
-    return LogAnalysis(conn=conn, profile=profile, subject=attempts.subject(), table=attempts.name)
+    endpoint_count = int(engine.value("SELECT count(*) FROM _endpoint_stats") or 0)
+    fleet = view == "fleet" or (view == "auto" and endpoint_count > FLEET_MIN_ENDPOINTS)
+    return LogAnalysis(
+        engine=engine, profile=profile, subject=subject, table=table, fleet_table=fleet_table or table,
+        endpoint_count=endpoint_count, fleet=fleet,
+    )
+
+
+def fleet_finding(
+    a: LogAnalysis,
+    *,
+    code: str,
+    problems: str,
+    title: str,
+    summary: str,
+    source: str,
+    pass_finding: Finding,
+    columns: tuple[str, ...] = ("events", "attempts"),
+) -> list[Finding]:
+    """One finding for a code across the fleet, from its materialized problem table.
+
+    Two queries whatever the fleet's size: the totals, and the FLEET_TOP worst endpoints (most
+    events affected, then most attempts). `title` and `summary` are formatted with the totals
+    (`endpoints`, `failing`, `events`, `attempts`, `first_at`, `last_at`, `fleet`).
+    """
+    totals = a.rows(
+        f"""SELECT count(*) AS endpoints, count(*) FILTER (WHERE status = 'fail') AS failing,
+                   coalesce(sum(events), 0) AS events, coalesce(sum(attempts), 0) AS attempts,
+                   min(first_at) AS first_at, max(last_at) AS last_at
+            FROM {problems}"""
+    )[0]
+    if not totals["endpoints"]:
+        return [pass_finding]
+    worst = a.rows(
+        f"""SELECT endpoint, status, severity, events, attempts, first_at, last_at, detail FROM {problems}
+            ORDER BY events DESC, attempts DESC, endpoint LIMIT {FLEET_TOP}"""
+    )
+    severities = a.rows(f"SELECT DISTINCT severity FROM {problems}")
+    severity = min((Severity(r["severity"]) for r in severities), key=lambda s: SEVERITY_ORDER[s.value])
+    values = {k: (int(v) if isinstance(v, int | float) and k not in ("first_at", "last_at") else v)
+              for k, v in totals.items()}
+    values.update(first_at=fmt_time(totals["first_at"]), last_at=fmt_time(totals["last_at"]), fleet=a.endpoint_count)
+    rows = [
+        {
+            "endpoint": r["endpoint"],
+            "status": r["status"],
+            **{c: int(r[c] or 0) for c in columns},
+            "first": fmt_time(r["first_at"]),
+            "last": fmt_time(r["last_at"]),
+            "detail": r["detail"],
+        }
+        for r in worst
+    ]
+    a.tables[f"Fleet: {code}"] = rows
+    return [
+        Finding(
+            code=code,
+            status=Status.FAIL if totals["failing"] else Status.WARN,
+            severity=severity,
+            title=title.format(**values),
+            summary=summary.format(**values),
+            subject=f"fleet of {a.endpoint_count:,} endpoints",
+            evidence=(
+                ("endpoints affected", values["endpoints"]),
+                ("endpoints failing", values["failing"]),
+                ("endpoints in the log", a.endpoint_count),
+                ("events affected", values["events"]),
+                ("attempts involved", values["attempts"]),
+                ("first seen", values["first_at"]),
+                ("last seen", values["last_at"]),
+                ("worst endpoint", rows[0]["endpoint"]),
+            ),
+            samples=tuple(rows),
+            sample_total=values["endpoints"],
+            source=source,
+        )
+    ]
 
 
 def fmt_time(value: datetime | None) -> str:
@@ -162,3 +298,10 @@ def fmt_duration(seconds: float) -> str:
 
 def pct(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+def in_list(values: list[str]) -> str:
+    """A SQL list of string literals for `IN (...)` (never empty)."""
+    from diagnostics.logs.schema import sql_literal
+
+    return ", ".join(sql_literal(str(v)) for v in values) or "NULL"

@@ -9,13 +9,17 @@ decides how it is reported:
   the route was removed; 400/422: the receiver's validation changed); a single 5xx counts as a
   flip only while it lasts to the end of the log (a broken deploy), otherwise it is an outage;
 - everything else (no response, mixed 5xx, ...) is an outage-window.
+
+The classification is SQL (`KIND`), so that a fleet of thousands of endpoints is judged in a
+fixed number of queries: `_classified_runs` holds every qualifying run, with the events it
+affected and the endpoint's last success before it, both computed by joins, not per run.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from diagnostics.analyzers.base import LogAnalysis, fmt_duration, fmt_time
+from diagnostics.analyzers.base import LogAnalysis, fleet_finding, fmt_duration, fmt_time
 from diagnostics.findings import Finding, Severity, Status
 
 MIN_RUN_ATTEMPTS = 5
@@ -33,85 +37,140 @@ FLIP_MEANING = {
 }
 
 
-def failure_runs(a: LogAnalysis) -> list[dict[str, Any]]:
-    """Qualifying runs with their classification, oldest first."""
-    runs = a.rows(
-        f"""SELECT endpoint, attempts, started, ended, first_rn, recovered_at, dominant, dominant_attempts,
-                   outcomes, epoch(ended) - epoch(started) AS seconds
-            FROM _runs
-            WHERE attempts >= {MIN_RUN_ATTEMPTS} AND epoch(ended) - epoch(started) >= {MIN_RUN_MINUTES * 60}
-            ORDER BY endpoint, started"""
+# What a run was made of decides how it is reported (see the module docstring).
+_STEADY = f"(dominant_status IS NOT NULL AND dominant_attempts >= {DOMINANT_SHARE} * attempts AND first_rn > 1)"
+KIND = f"""CASE WHEN dominant_status BETWEEN 300 AND 399 THEN 'redirect'
+                WHEN dominant_status = 429 THEN 'rate-limit'
+                WHEN {_STEADY} AND (dominant_status BETWEEN 400 AND 499 OR recovered_at IS NULL) THEN 'status-change'
+                ELSE 'outage' END"""
+
+CLASSIFIED_SQL = f"""WITH q AS (
+        SELECT endpoint, island, attempts, started, ended, first_rn, recovered_at, dominant, dominant_status,
+               dominant_attempts,
+               outcomes, epoch(ended) - epoch(started) AS seconds
+        FROM _runs
+        WHERE attempts >= {MIN_RUN_ATTEMPTS} AND epoch(ended) - epoch(started) >= {MIN_RUN_MINUTES * 60}
+    ), k AS (SELECT *, {KIND} AS kind FROM q),
+    events AS (
+        SELECT k.endpoint, k.island, count(DISTINCT t.event_id) AS events
+        FROM k JOIN {{table}} AS t ON t.endpoint = k.endpoint AND t.attempted_at BETWEEN k.started AND k.ended
+        WHERE k.kind = 'outage' GROUP BY k.endpoint, k.island
+    ), last_ok AS (
+        SELECT k.endpoint, k.island, max(t.attempted_at) AS last_ok
+        FROM k JOIN {{table}} AS t ON t.endpoint = k.endpoint AND t.attempted_at < k.started
+        WHERE k.kind = 'status-change' AND coalesce(t.status_code BETWEEN 200 AND 299, false)
+        GROUP BY k.endpoint, k.island
     )
-    for run in runs:
-        run["kind"] = classify(run)
-    return runs
+    SELECT k.*, coalesce(e.events, 0) AS events, l.last_ok,
+           row_number() OVER (PARTITION BY k.endpoint, k.kind ORDER BY k.seconds DESC, k.started) AS longest_rank,
+           count(*) OVER (PARTITION BY k.endpoint, k.kind) AS runs_of_kind
+    FROM k LEFT JOIN events AS e ON e.endpoint = k.endpoint AND e.island = k.island
+    LEFT JOIN last_ok AS l ON l.endpoint = k.endpoint AND l.island = k.island"""
+
+OUTAGE_PROBLEMS = """SELECT 'outage-window' AS code, endpoint,
+           CASE WHEN count(*) FILTER (WHERE recovered_at IS NULL) > 0 THEN 'fail' ELSE 'warn' END AS status,
+           'high' AS severity, sum(events) AS events, sum(attempts) AS attempts,
+           min(started) AS first_at, max(ended) AS last_at,
+           CAST(count(*) AS VARCHAR) || ' window(s), longest ' || CAST(CAST(max(seconds) / 60 AS BIGINT) AS VARCHAR)
+             || ' min' || CASE WHEN count(*) FILTER (WHERE recovered_at IS NULL) > 0 THEN ', still failing' ELSE ''
+             END AS detail
+    FROM _classified_runs WHERE kind = 'outage' GROUP BY endpoint"""
+
+STATUS_PROBLEMS = """SELECT 'status-change' AS code, endpoint, 'fail' AS status, 'high' AS severity,
+           0 AS events, sum(attempts) AS attempts, min(started) AS first_at, max(ended) AS last_at,
+           string_agg('now answers ' || dominant, ', ' ORDER BY started) AS detail
+    FROM _classified_runs WHERE kind = 'status-change' GROUP BY endpoint"""
 
 
-def classify(run: dict[str, Any]) -> str:
-    dominant = str(run["dominant"])
-    share = run["dominant_attempts"] / run["attempts"]
-    if dominant.startswith("3") and dominant.isdigit():
-        return "redirect"
-    if dominant == "429":
-        return "rate-limit"
-    steady = dominant.isdigit() and share >= DOMINANT_SHARE and run["first_rn"] > 1
-    if steady and (dominant.startswith("4") or run["recovered_at"] is None):
-        return "status-change"
-    return "outage"
+def classify_runs(a: LogAnalysis) -> str:
+    """Materialize `_classified_runs` (every qualifying run with its kind) once per analysis."""
+    a.engine.materialize("_classified_runs", CLASSIFIED_SQL.format(table=a.table))
+    return "_classified_runs"
 
 
-def _events_in(a: LogAnalysis, endpoint: str, start: Any, end: Any) -> int:
-    return int(
-        a.value(
-            f"SELECT count(DISTINCT event_id) FROM {a.table} WHERE endpoint = ? AND attempted_at BETWEEN ? AND ?",
-            [endpoint, start, end],
-        )
+def failure_runs(a: LogAnalysis) -> list[dict[str, Any]]:
+    """Qualifying runs with their classification, oldest first (tests and small logs)."""
+    classify_runs(a)
+    return a.rows("SELECT * FROM _classified_runs ORDER BY endpoint, started")
+
+
+def _passes(a: LogAnalysis) -> tuple[Finding, Finding]:
+    return (
+        Finding(
+            code="outage-window",
+            status=Status.PASS,
+            severity=Severity.INFO,
+            title="No outage window",
+            summary=f"No endpoint failed {MIN_RUN_ATTEMPTS} or more attempts in a row over "
+            f"{MIN_RUN_MINUTES:g} minutes or longer (other than redirects, rate limiting or a status flip).",
+            subject=a.subject,
+            source=SOURCE,
+        ),
+        Finding(
+            code="status-change",
+            status=Status.PASS,
+            severity=Severity.INFO,
+            title="No endpoint changed its answers",
+            summary="No endpoint flipped from 2xx to a steady error status.",
+            subject=a.subject,
+            source=SOURCE,
+        ),
     )
 
 
 def analyze(a: LogAnalysis) -> list[Finding]:
-    runs = failure_runs(a)
+    classify_runs(a)
+    outage_table = a.problems("outage-window", OUTAGE_PROBLEMS)
+    status_table = a.problems("status-change", STATUS_PROBLEMS)
+    outage_pass, status_pass = _passes(a)
+    if a.fleet:
+        return [
+            *fleet_finding(
+                a,
+                code="outage-window",
+                problems=outage_table,
+                title="{endpoints} of {fleet} endpoints had an outage window ({failing} still failing)",
+                summary="{endpoints} endpoints failed every attempt for {min_minutes} minutes or longer between "
+                "{first_at} and {last_at}; {failing} are still failing at the end of the log. {events} events "
+                "were affected. The table ranks the endpoints by events affected.".replace(
+                    "{min_minutes}", f"{MIN_RUN_MINUTES:g}"),
+                source=SOURCE,
+                pass_finding=outage_pass,
+            ),
+            *fleet_finding(
+                a,
+                code="status-change",
+                problems=status_table,
+                title="{endpoints} of {fleet} endpoints flipped from 2xx to a steady error status",
+                summary="{endpoints} endpoints started answering one error status to nearly every attempt "
+                "({attempts} failed attempts between {first_at} and {last_at}): typically a rotated secret "
+                "(401/403), a removed route (404/410) or a broken deploy (5xx).",
+                source=SOURCE,
+                pass_finding=status_pass,
+                columns=("attempts",),
+            ),
+        ]
+    runs = a.rows("SELECT * FROM _classified_runs WHERE kind IN ('outage', 'status-change') ORDER BY endpoint, started")
     findings: list[Finding] = []
     outages: dict[str, list[dict[str, Any]]] = {}
     for run in runs:
         if run["kind"] == "outage":
             outages.setdefault(run["endpoint"], []).append(run)
-        elif run["kind"] == "status-change":
+        else:
             findings.append(_status_change(a, run))
     for endpoint, endpoint_runs in sorted(outages.items()):
-        findings.append(_outage(a, endpoint, endpoint_runs))
-    if not any(f.code == "outage-window" for f in findings):
-        findings.append(
-            Finding(
-                code="outage-window",
-                status=Status.PASS,
-                severity=Severity.INFO,
-                title="No outage window",
-                summary=f"No endpoint failed {MIN_RUN_ATTEMPTS} or more attempts in a row over "
-                f"{MIN_RUN_MINUTES:g} minutes or longer (other than redirects, rate limiting or a status flip).",
-                subject=a.subject,
-                source=SOURCE,
-            )
-        )
+        findings.append(_outage(endpoint, endpoint_runs))
+    if not outages:
+        findings.append(outage_pass)
     if not any(f.code == "status-change" for f in findings):
-        findings.append(
-            Finding(
-                code="status-change",
-                status=Status.PASS,
-                severity=Severity.INFO,
-                title="No endpoint changed its answers",
-                summary="No endpoint flipped from 2xx to a steady error status.",
-                subject=a.subject,
-                source=SOURCE,
-            )
-        )
+        findings.append(status_pass)
     return findings
 
 
-def _outage(a: LogAnalysis, endpoint: str, runs: list[dict[str, Any]]) -> Finding:
-    longest = max(runs, key=lambda r: r["seconds"])
+def _outage(endpoint: str, runs: list[dict[str, Any]]) -> Finding:
+    longest = next(r for r in runs if r["longest_rank"] == 1)
     ongoing = [r for r in runs if r["recovered_at"] is None]
-    events = _events_in(a, endpoint, longest["started"], longest["ended"])
+    events = int(longest["events"])
     recovery = fmt_time(longest["recovered_at"]) if longest["recovered_at"] else "not yet (still failing at the end)"
     return Finding(
         code="outage-window",
@@ -156,11 +215,7 @@ def _status_change(a: LogAnalysis, run: dict[str, Any]) -> Finding:
     status = str(run["dominant"])
     fallback = "a deploy broke the handler" if status.startswith("5") else "the receiver changed"
     meaning = FLIP_MEANING.get(status, fallback)
-    last_ok = a.value(
-        f"SELECT max(attempted_at) FROM {a.table} WHERE endpoint = ? AND attempted_at < ? "
-        "AND coalesce(status_code BETWEEN 200 AND 299, false)",
-        [run["endpoint"], run["started"]],
-    )
+    last_ok = run["last_ok"]
     ongoing = run["recovered_at"] is None
     return Finding(
         code="status-change",

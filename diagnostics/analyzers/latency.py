@@ -9,26 +9,67 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from diagnostics.analyzers.base import LogAnalysis, fmt_time, pct
+from diagnostics.analyzers.base import NEAR_TIMEOUT_SHARE, LogAnalysis, fleet_finding, fmt_time, pct
 from diagnostics.findings import Finding, Severity, Status
 
 MIN_ATTEMPTS = 20
-NEAR_SHARE = 0.8
+NEAR_SHARE = NEAR_TIMEOUT_SHARE  # base.prepare counts the attempts at or over it
 HALF_SHARE = 0.5
 TREND_HORIZON_DAYS = 7.0
 SOURCE = "analyzers.latency"
 
 
+def _judged(a: LogAnalysis) -> str:
+    """The endpoints to report, judged in SQL: p95 near the timeout, or trending to it soon."""
+    timeout = a.timeout_ms
+    days = f"(({timeout} - p95) / slope_per_day)"
+    return f"""SELECT name AS endpoint, timed, p50, p95, p99, near_timeout AS near, slope_per_day, first_at, last_at
+        FROM _endpoint_stats
+        WHERE timed >= {MIN_ATTEMPTS} AND (p95 > {NEAR_SHARE * timeout}
+              OR (p95 > {HALF_SHARE * timeout} AND slope_per_day > 0 AND p95 < {timeout}
+                  AND {days} <= {TREND_HORIZON_DAYS}))"""
+
+
+def _pass(a: LogAnalysis) -> Finding:
+    return Finding(
+        code="latency-near-timeout",
+        status=Status.PASS,
+        severity=Severity.INFO,
+        title="Answers come well within the timeout",
+        summary=f"No endpoint's p95 latency is above {NEAR_SHARE:.0%} of the {a.profile.timeout_s:g} s "
+        "timeout or trending toward it.",
+        subject=a.subject,
+        source=SOURCE,
+    )
+
+
 def analyze(a: LogAnalysis) -> list[Finding]:
     timeout = a.timeout_ms
-    # base.prepare counts attempts at 80% of the timeout or more: NEAR_SHARE must stay 0.8.
-    rows = a.rows(
-        f"""SELECT name AS endpoint, timed, q, near_timeout AS near, slope_per_day, last_at
-            FROM _endpoint_stats WHERE timed >= {MIN_ATTEMPTS} ORDER BY name"""
+    problems = a.problems(
+        "latency-near-timeout",
+        f"""SELECT 'latency-near-timeout' AS code, endpoint, 'warn' AS status,
+                   CASE WHEN p95 >= {timeout} THEN 'high' ELSE 'medium' END AS severity,
+                   0 AS events, near AS attempts, first_at, last_at,
+                   'p95 ' || CAST(CAST(p95 AS BIGINT) AS VARCHAR) || ' ms of a ' || CAST(CAST({timeout} AS BIGINT)
+                     AS VARCHAR) || ' ms timeout' AS detail
+            FROM ({_judged(a)}) AS j""",
     )
+    if a.fleet:
+        return fleet_finding(
+            a,
+            code="latency-near-timeout",
+            problems=problems,
+            title="{endpoints} of {fleet} endpoints answer close to the " + f"{a.profile.timeout_s:g} s timeout",
+            summary="{endpoints} endpoints have a p95 latency above " + f"{NEAR_SHARE:.0%} of the timeout, or trending "
+            "to it within " + f"{TREND_HORIZON_DAYS:g} days; " + "{attempts} attempts took "
+            + f"{NEAR_SHARE:.0%} of the timeout or more. Slow answers turn into timeouts, retries and duplicates.",
+            source=SOURCE,
+            pass_finding=_pass(a),
+            columns=("attempts",),
+        )
     findings = []
-    for r in rows:
-        p50, p95, p99 = r["q"]
+    for r in a.rows(f"{_judged(a)} ORDER BY endpoint"):
+        p50, p95, p99 = r["p50"], r["p95"], r["p99"]
         slope = float(r["slope_per_day"] or 0.0)
         days_to_timeout = (timeout - p95) / slope if slope > 0 and p95 < timeout else None
         near = p95 > NEAR_SHARE * timeout
@@ -70,16 +111,5 @@ def analyze(a: LogAnalysis) -> list[Finding]:
             )
         )
     if not findings:
-        findings.append(
-            Finding(
-                code="latency-near-timeout",
-                status=Status.PASS,
-                severity=Severity.INFO,
-                title="Answers come well within the timeout",
-                summary=f"No endpoint's p95 latency is above {NEAR_SHARE:.0%} of the {a.profile.timeout_s:g} s "
-                "timeout or trending toward it.",
-                subject=a.subject,
-                source=SOURCE,
-            )
-        )
+        findings.append(_pass(a))
     return findings

@@ -10,49 +10,67 @@ before the earlier one's is out of order. Without payloads the check cannot run 
 
 from __future__ import annotations
 
-from diagnostics.analyzers.base import OK, LogAnalysis, fmt_time
+from diagnostics.analyzers.base import OK, LogAnalysis, fleet_finding, fmt_time
 from diagnostics.findings import Finding, Severity, Status
 
 SOURCE = "analyzers.ordering"
-# Each payload is parsed once, for all paths at the same time; an invalid document gives NULLs.
-PATHS = (
-    "try(json_extract_string(payload, ['$.data.id', '$.data.object.id', '$.created_at', '$.timestamp', '$.created']))"
-)
-RESOURCE = "coalesce(f[1], f[2])"
+# Only valid documents are read (an invalid payload gives NULLs, never an error).
+def _path(path: str) -> str:
+    return f"CASE WHEN json_valid(payload) THEN json_extract_string(payload, '{path}') END"
+
+
+NEXT = "OVER (PARTITION BY m.endpoint, m.resource ORDER BY m.created, m.event_id)"
+RESOURCE = f"coalesce({_path('$.data.id')}, {_path('$.data.object.id')})"
 CREATED = (
-    "coalesce(TRY_CAST(f[3] AS TIMESTAMPTZ), TRY_CAST(f[4] AS TIMESTAMPTZ), "
-    "to_timestamp(TRY_CAST(f[5] AS DOUBLE)), first_at)"
+    f"coalesce(TRY_CAST({_path('$.created_at')} AS TIMESTAMPTZ), TRY_CAST({_path('$.timestamp')} AS TIMESTAMPTZ), "
+    f"to_timestamp(TRY_CAST({_path('$.created')} AS DOUBLE)), first_at)"
 )
 
 
 def inversions(a: LogAnalysis) -> list[dict]:
-    return a.rows(
+    """Every out-of-order pair (tests and small logs)."""
+    _materialize(a)
+    return a.rows("SELECT * FROM _inversions ORDER BY endpoint, first_ok")
+
+
+PROBLEMS_SQL = """SELECT 'out-of-order-delivery' AS code, endpoint, 'warn' AS status, 'low' AS severity,
+           count(*) AS events, count(*) AS attempts, min(later_delivered) AS first_at, max(first_ok) AS last_at,
+           CAST(count(DISTINCT resource) AS VARCHAR) || ' resource(s) out of order' AS detail
+    FROM _inversions GROUP BY endpoint"""
+
+
+def _materialize(a: LogAnalysis) -> str:
+    a.engine.materialize(
+        "_inversions",
         f"""WITH first_payload AS (
-                SELECT endpoint, event_id, event_type, attempted_at AS first_at, {PATHS} AS f FROM {a.table}
+                SELECT endpoint, event_id, event_type, attempted_at AS first_at, payload FROM {a.table}
                 WHERE attempt = 1 AND payload IS NOT NULL
-            ), ev AS MATERIALIZED (
+            ), ev AS (
                 SELECT endpoint, event_id, event_type, {RESOURCE} AS resource, {CREATED} AS created
                 FROM first_payload
+            ), shared AS (
+                SELECT endpoint, resource FROM ev WHERE resource IS NOT NULL
+                GROUP BY endpoint, resource HAVING count(*) > 1
             ), multi AS (
-                SELECT * FROM ev WHERE resource IS NOT NULL
-                  AND (endpoint, resource) IN (SELECT endpoint, resource FROM ev WHERE resource IS NOT NULL
-                                               GROUP BY ALL HAVING count(*) > 1)
+                SELECT ev.* FROM ev JOIN shared ON shared.endpoint = ev.endpoint AND shared.resource = ev.resource
             ), delivered AS (
-                SELECT endpoint, event_id, min(attempted_at) FILTER (WHERE {OK}) AS first_ok
-                FROM {a.table} SEMI JOIN multi USING (endpoint, event_id)
-                GROUP BY ALL
+                SELECT t.endpoint, t.event_id, min(t.attempted_at) FILTER (WHERE {OK}) AS first_ok
+                FROM {a.table} AS t JOIN multi AS m ON m.endpoint = t.endpoint AND m.event_id = t.event_id
+                GROUP BY t.endpoint, t.event_id
             ), paired AS (
-                SELECT m.*, d.first_ok, lead(m.event_id) OVER w AS later_event, lead(m.event_type) OVER w AS later_type,
-                       lead(d.first_ok) OVER w AS later_delivered, lead(m.created) OVER w AS later_created
-                FROM multi m JOIN delivered d USING (endpoint, event_id)
+                -- each event and the next one of its resource, in creation order
+                SELECT m.*, d.first_ok, lead(m.event_id) {NEXT} AS later_event,
+                       lead(m.event_type) {NEXT} AS later_type,
+                       lead(d.first_ok) {NEXT} AS later_delivered,
+                       lead(m.created) {NEXT} AS later_created
+                FROM multi AS m JOIN delivered AS d ON d.endpoint = m.endpoint AND d.event_id = m.event_id
                 WHERE d.first_ok IS NOT NULL
-                WINDOW w AS (PARTITION BY m.endpoint, m.resource ORDER BY m.created, m.event_id)
             )
             SELECT endpoint, resource, event_id, event_type, created, first_ok, later_event, later_type,
                    later_created, later_delivered
-            FROM paired WHERE later_delivered < first_ok
-            ORDER BY endpoint, first_ok"""
+            FROM paired WHERE later_delivered < first_ok""",
     )
+    return a.problems("out-of-order-delivery", PROBLEMS_SQL)
 
 
 def analyze(a: LogAnalysis) -> list[Finding]:
@@ -69,28 +87,49 @@ def analyze(a: LogAnalysis) -> list[Finding]:
                 source=SOURCE,
             )
         ]
-    rows = inversions(a)
+    problems = _materialize(a)
+    if a.fleet:
+        return fleet_finding(
+            a,
+            code="out-of-order-delivery",
+            problems=problems,
+            title="{endpoints} of {fleet} endpoints received events of a resource out of order",
+            summary="On {endpoints} endpoints, {events} events were delivered before an earlier event of the "
+            "same resource. Receivers must order by the event's own timestamp, not by arrival.",
+            source=SOURCE,
+            pass_finding=_in_order(a),
+        )
+    rows = a.rows(
+        """SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY endpoint ORDER BY first_ok) AS pos
+                          FROM _inversions) AS i
+           WHERE pos <= 20 ORDER BY endpoint, pos"""
+    )
+    totals = {r["endpoint"]: r for r in a.rows(
+        """SELECT endpoint, count(*) AS pairs, count(DISTINCT resource) AS resources,
+                  string_agg(DISTINCT resource, ', ') AS names
+           FROM _inversions GROUP BY endpoint""")}
     by_endpoint: dict[str, list[dict]] = {}
     for r in rows:
         by_endpoint.setdefault(r["endpoint"], []).append(r)
     findings = []
     for endpoint, pairs in sorted(by_endpoint.items()):
-        resources = sorted({p["resource"] for p in pairs})
+        total, resource_count = int(totals[endpoint]["pairs"]), int(totals[endpoint]["resources"])
+        resources = sorted(str(totals[endpoint]["names"]).split(", "))
         first = pairs[0]
         findings.append(
             Finding(
                 code="out-of-order-delivery",
                 status=Status.WARN,
                 severity=Severity.LOW,
-                title=f"{len(pairs)} events reached {endpoint} before an earlier event of the same resource",
-                summary=f"For {len(resources)} resource(s) a later event was delivered first, e.g. "
+                title=f"{total} events reached {endpoint} before an earlier event of the same resource",
+                summary=f"For {resource_count} resource(s) a later event was delivered first, e.g. "
                 f"{first['later_type']} ({first['later_event']}) arrived at {fmt_time(first['later_delivered'])}, "
                 f"before {first['event_type']} ({first['event_id']}) at {fmt_time(first['first_ok'])}. Receivers "
                 "must order by the event's own timestamp, not by arrival.",
                 subject=endpoint,
                 evidence=(
-                    ("out-of-order pairs", len(pairs)),
-                    ("resources affected", len(resources)),
+                    ("out-of-order pairs", total),
+                    ("resources affected", resource_count),
                     ("resources", ", ".join(resources[:10])),
                 ),
                 samples=tuple(
@@ -105,20 +144,22 @@ def analyze(a: LogAnalysis) -> list[Finding]:
                     }
                     for p in pairs
                 ),
-                sample_total=len(pairs),
+                sample_total=total,
                 source=SOURCE,
             )
         )
     if not findings:
-        findings.append(
-            Finding(
-                code="out-of-order-delivery",
-                status=Status.PASS,
-                severity=Severity.INFO,
-                title="Events arrived in order",
-                summary="For every resource, events were first delivered in the order they were created.",
-                subject=a.subject,
-                source=SOURCE,
-            )
-        )
+        findings.append(_in_order(a))
     return findings
+
+
+def _in_order(a: LogAnalysis) -> Finding:
+    return Finding(
+        code="out-of-order-delivery",
+        status=Status.PASS,
+        severity=Severity.INFO,
+        title="Events arrived in order",
+        summary="For every resource, events were first delivered in the order they were created.",
+        subject=a.subject,
+        source=SOURCE,
+    )

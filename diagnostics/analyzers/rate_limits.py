@@ -7,32 +7,65 @@ is visible: how long the sender waited before the event's next attempt after a 4
 
 from __future__ import annotations
 
-from diagnostics.analyzers.base import LogAnalysis, fmt_duration, fmt_time
+from diagnostics.analyzers.base import LogAnalysis, fleet_finding, fmt_duration, fmt_time
 from diagnostics.findings import Finding, Severity, Status
 
 EPISODE_GAP_MINUTES = 10.0
 SOURCE = "analyzers.rate_limits"
 
 
+EPISODES_SQL = f"""WITH r AS (
+        SELECT endpoint, attempted_at, seq,
+               CASE WHEN epoch(attempted_at) - epoch(lag(attempted_at) OVER (PARTITION BY endpoint
+                         ORDER BY attempted_at, seq)) < {EPISODE_GAP_MINUTES * 60}
+                    THEN 0 ELSE 1 END AS starts
+        FROM _failures WHERE status_code = 429
+    ), e AS (
+        SELECT endpoint, attempted_at, sum(starts) OVER (PARTITION BY endpoint ORDER BY attempted_at, seq
+            ROWS UNBOUNDED PRECEDING) AS episode FROM r
+    )
+    SELECT endpoint, episode, count(*) AS answers, min(attempted_at) AS started, max(attempted_at) AS ended
+    FROM e GROUP BY endpoint, episode"""
+
+PROBLEMS_SQL = """SELECT 'rate-limited' AS code, endpoint, 'warn' AS status, 'medium' AS severity,
+           0 AS events, sum(answers) AS attempts, min(started) AS first_at, max(ended) AS last_at,
+           CAST(count(*) AS VARCHAR) || ' episode(s) of 429' AS detail
+    FROM _rate_episodes GROUP BY endpoint"""
+
+
 def episodes(a: LogAnalysis) -> list[dict]:
-    return a.rows(
-        f"""WITH r AS (
-                SELECT endpoint, attempted_at,
-                       CASE WHEN epoch(attempted_at) - epoch(lag(attempted_at) OVER w) < {EPISODE_GAP_MINUTES * 60}
-                            THEN 0 ELSE 1 END AS starts
-                FROM _failures WHERE status_code = 429
-                WINDOW w AS (PARTITION BY endpoint ORDER BY attempted_at, seq)
-            ), e AS (
-                SELECT endpoint, attempted_at, sum(starts) OVER (PARTITION BY endpoint ORDER BY attempted_at
-                    ROWS UNBOUNDED PRECEDING) AS episode FROM r
-            )
-            SELECT endpoint, episode, count(*) AS answers, min(attempted_at) AS started, max(attempted_at) AS ended
-            FROM e GROUP BY ALL ORDER BY endpoint, started"""
+    a.engine.materialize("_rate_episodes", EPISODES_SQL)
+    return a.rows("SELECT * FROM _rate_episodes ORDER BY endpoint, started")
+
+
+def _pass(a: LogAnalysis) -> Finding:
+    return Finding(
+        code="rate-limited",
+        status=Status.PASS,
+        severity=Severity.INFO,
+        title="No rate limiting",
+        summary="No attempt was answered 429.",
+        subject=a.subject,
+        source=SOURCE,
     )
 
 
 def analyze(a: LogAnalysis) -> list[Finding]:
-    found = episodes(a)
+    a.engine.materialize("_rate_episodes", EPISODES_SQL)
+    problems = a.problems("rate-limited", PROBLEMS_SQL)
+    if a.fleet:
+        return fleet_finding(
+            a,
+            code="rate-limited",
+            problems=problems,
+            title="{endpoints} of {fleet} endpoints rate-limited deliveries (429)",
+            summary="{attempts} attempts to {endpoints} endpoints were answered 429 between {first_at} and "
+            "{last_at}. The table ranks the endpoints by 429 answers.",
+            source=SOURCE,
+            pass_finding=_pass(a),
+            columns=("attempts",),
+        )
+    found = a.rows("SELECT * FROM _rate_episodes ORDER BY endpoint, started")
     by_endpoint: dict[str, list[dict]] = {}
     for ep in found:
         by_endpoint.setdefault(ep["endpoint"], []).append(ep)
@@ -43,9 +76,9 @@ def analyze(a: LogAnalysis) -> list[Finding]:
                     SELECT endpoint, status_code,
                            epoch(lead(attempted_at) OVER (PARTITION BY endpoint, event_id ORDER BY attempted_at, seq))
                            - epoch(attempted_at) AS wait_s
-                    FROM {a.table} WHERE endpoint IN (SELECT DISTINCT endpoint FROM _failures WHERE status_code = 429)
+                    FROM {a.table} WHERE endpoint IN (SELECT endpoint FROM _rate_episodes)
                 )
-                SELECT endpoint, median(wait_s) AS median_wait, min(wait_s) AS min_wait
+                SELECT endpoint, quantile_cont(wait_s, 0.5) AS median_wait, min(wait_s) AS min_wait
                 FROM n WHERE status_code = 429 AND wait_s IS NOT NULL GROUP BY endpoint"""
         )
     }
@@ -86,15 +119,5 @@ def analyze(a: LogAnalysis) -> list[Finding]:
             )
         )
     if not findings:
-        findings.append(
-            Finding(
-                code="rate-limited",
-                status=Status.PASS,
-                severity=Severity.INFO,
-                title="No rate limiting",
-                summary="No attempt was answered 429.",
-                subject=a.subject,
-                source=SOURCE,
-            )
-        )
+        findings.append(_pass(a))
     return findings

@@ -3,13 +3,45 @@ is a failed delivery (Svix, Stripe and ours count a 3xx as a failure)."""
 
 from __future__ import annotations
 
-from diagnostics.analyzers.base import LogAnalysis, fmt_time
+from diagnostics.analyzers.base import LogAnalysis, fleet_finding, fmt_time
 from diagnostics.findings import Finding, Severity, Status
 
 SOURCE = "analyzers.redirects"
 
 
+PROBLEMS_SQL = """SELECT 'redirect-responses' AS code, endpoint, 'fail' AS status, 'medium' AS severity,
+           count(DISTINCT event_id) AS events, count(*) AS attempts, min(attempted_at) AS first_at,
+           max(attempted_at) AS last_at,
+           'answered ' || string_agg(DISTINCT CAST(status_code AS VARCHAR), ', ') AS detail
+    FROM _failures WHERE status_code BETWEEN 300 AND 399 GROUP BY endpoint"""
+
+
+def _pass(a: LogAnalysis) -> Finding:
+    return Finding(
+        code="redirect-responses",
+        status=Status.PASS,
+        severity=Severity.INFO,
+        title="No redirect answers",
+        summary="No attempt was answered with a 3xx.",
+        subject=a.subject,
+        source=SOURCE,
+    )
+
+
 def analyze(a: LogAnalysis) -> list[Finding]:
+    problems = a.problems("redirect-responses", PROBLEMS_SQL)
+    if a.fleet:
+        return fleet_finding(
+            a,
+            code="redirect-responses",
+            problems=problems,
+            title="{endpoints} of {fleet} endpoints answered with a redirect",
+            summary="{attempts} attempts ({events} events) to {endpoints} endpoints got a 3xx between {first_at} "
+            "and {last_at}. Redirects are not followed, so each is a failed delivery; each customer must "
+            "configure the final URL.",
+            source=SOURCE,
+            pass_finding=_pass(a),
+        )
     rows = a.rows(
         """SELECT endpoint, count(*) AS attempts, count(DISTINCT event_id) AS events,
                    min(attempted_at) AS first_seen, max(attempted_at) AS last_seen,
@@ -18,13 +50,18 @@ def analyze(a: LogAnalysis) -> list[Finding]:
             FROM _failures WHERE status_code BETWEEN 300 AND 399
             GROUP BY endpoint ORDER BY endpoint"""
     )
+    samples_of: dict[str, list[dict]] = {}
+    for sample in a.rows(
+        """SELECT * FROM (
+                SELECT endpoint, event_id, attempted_at, status_code, url,
+                       row_number() OVER (PARTITION BY endpoint ORDER BY attempted_at, seq) AS pos
+                FROM _failures WHERE status_code BETWEEN 300 AND 399) AS r
+            WHERE pos <= 20 ORDER BY endpoint, pos"""
+    ):
+        samples_of.setdefault(sample["endpoint"], []).append(sample)
     findings = []
     for r in rows:
-        samples = a.rows(
-            """SELECT event_id, attempted_at, status_code, url FROM _failures
-                WHERE endpoint = ? AND status_code BETWEEN 300 AND 399 ORDER BY attempted_at, seq LIMIT 20""",
-            [r["endpoint"]],
-        )
+        samples = samples_of.get(r["endpoint"], [])
         followed = " (this profile follows redirects, so check the final target)" if a.profile.follows_redirects else ""
         findings.append(
             Finding(
@@ -54,15 +91,5 @@ def analyze(a: LogAnalysis) -> list[Finding]:
             )
         )
     if not findings:
-        findings.append(
-            Finding(
-                code="redirect-responses",
-                status=Status.PASS,
-                severity=Severity.INFO,
-                title="No redirect answers",
-                summary="No attempt was answered with a 3xx.",
-                subject=a.subject,
-                source=SOURCE,
-            )
-        )
+        findings.append(_pass(a))
     return findings

@@ -1,6 +1,10 @@
 """Delivery metrics for every output: per endpoint and per event type, attempts, events, success
 rate, p50/p95/p99 latency and the error breakdown; plus failure groups per endpoint (like
 Hookdeck's Issues: one group per endpoint and error kind or status, with first and last seen).
+
+Bounded whatever the fleet's size: at most MAX_GROUPS endpoints (and event types) are listed,
+those with the most failed attempts first in a fleet, every one in a small log; the totals
+count them all.
 """
 
 from __future__ import annotations
@@ -9,36 +13,38 @@ from typing import Any
 
 from diagnostics.analyzers.base import MAX_ROWS_IN_METRICS, LogAnalysis, fmt_time, pct
 
-
-def _breakdown(a: LogAnalysis, key: str) -> dict[str, dict[str, int]]:
-    """key value -> {outcome: failed attempts}, from the failures table."""
-    result: dict[str, dict[str, int]] = {}
-    for row in a.rows(
-        f"SELECT {key} AS k, outcome, count(*) AS n FROM _failures GROUP BY ALL ORDER BY k, n DESC, outcome"
-    ):
-        result.setdefault(str(row["k"]), {})[row["outcome"]] = int(row["n"])
-    return result
+MAX_GROUPS = 200  # endpoints or event types listed in metrics (the rest are counted)
+TABLE_ROWS = 50  # rows per report table
 
 
 def _group_stats(a: LogAnalysis, stats_table: str, key: str) -> list[dict[str, Any]]:
-    """Rows of `_endpoint_stats` or `_type_stats` with event counts and the error breakdown."""
-    events = {
-        str(r["k"]): int(r["n"]) for r in a.rows(f"SELECT {key} AS k, count(*) AS n FROM _events GROUP BY ALL")
-    }
-    breakdown = _breakdown(a, key)
+    """The listed rows of `_endpoint_stats` or `_type_stats` with event counts and the error breakdown."""
+    shown = f"_shown{stats_table}"
+    a.engine.materialize(
+        shown,
+        f"""SELECT s.*, coalesce(e.events, 0) AS events FROM {stats_table} AS s
+            LEFT JOIN (SELECT {key} AS name, count(*) AS events FROM _events GROUP BY {key}) AS e ON e.name = s.name
+            ORDER BY s.attempts - s.successes DESC, s.attempts DESC, s.name LIMIT {MAX_GROUPS}""",
+    )
+    breakdown: dict[str, dict[str, int]] = {}
+    for row in a.rows(
+        f"""SELECT {key} AS k, outcome, count(*) AS n FROM _failures
+            WHERE {key} IN (SELECT name FROM {shown}) GROUP BY {key}, outcome ORDER BY k, n DESC, outcome"""
+    ):
+        breakdown.setdefault(str(row["k"]), {})[row["outcome"]] = int(row["n"])
+    order = "s.attempts - s.successes DESC, s.attempts DESC, s.name" if a.fleet else "s.attempts DESC, s.name"
     out = []
-    for row in a.rows(f"SELECT * FROM {stats_table} ORDER BY attempts DESC, name"):
-        q = row["q"] or [None, None, None]
+    for row in a.rows(f"SELECT * FROM {shown} AS s ORDER BY {order}"):
         name = str(row["name"])
         out.append(
             {
                 "name": name,
                 "attempts": int(row["attempts"]),
-                "events": events.get(name, 0),
+                "events": int(row["events"]),
                 "success_rate": pct(row["successes"], row["attempts"]),
-                "p50_ms": None if q[0] is None else round(q[0], 1),
-                "p95_ms": None if q[1] is None else round(q[1], 1),
-                "p99_ms": None if q[2] is None else round(q[2], 1),
+                "p50_ms": None if row["p50"] is None else round(row["p50"], 1),
+                "p95_ms": None if row["p95"] is None else round(row["p95"], 1),
+                "p99_ms": None if row["p99"] is None else round(row["p99"], 1),
                 "errors": breakdown.get(name, {}),
                 "first_at": row["first_at"],
                 "last_at": row["last_at"],
@@ -53,7 +59,7 @@ def failure_groups(a: LogAnalysis) -> list[dict[str, Any]]:
         f"""SELECT endpoint, outcome AS failure, count(*) AS attempts, count(DISTINCT event_id) AS events,
                    min(attempted_at) AS first_seen, max(attempted_at) AS last_seen
             FROM _failures
-            GROUP BY ALL ORDER BY attempts DESC, endpoint, failure LIMIT {MAX_ROWS_IN_METRICS}"""
+            GROUP BY endpoint, outcome ORDER BY attempts DESC, endpoint, failure LIMIT {MAX_ROWS_IN_METRICS}"""
     )
 
 
@@ -77,23 +83,28 @@ def compute(a: LogAnalysis) -> tuple[dict[str, Any], dict[str, list[dict[str, An
     event_types = _group_stats(a, "_type_stats", "coalesce(event_type, '(none)')")
     groups = failure_groups(a)
     totals = a.rows(
-        "SELECT sum(attempts) AS attempts, sum(successes) AS ok, min(first_at) AS first_at, max(last_at) AS last_at "
-        "FROM _endpoint_stats"
+        "SELECT sum(attempts) AS attempts, sum(successes) AS ok, min(first_at) AS first_at, max(last_at) AS last_at, "
+        "count(*) AS endpoints FROM _endpoint_stats"
     )[0]
-    totals["events"] = a.value("SELECT count(DISTINCT event_id) FROM _events")
+    events = a.value("SELECT count(DISTINCT event_id) FROM _events")
+    type_total = a.value("SELECT count(*) FROM _type_stats")
     metrics = {
         "attempts": int(totals["attempts"]),
-        "events": int(totals["events"]),
+        "events": int(events),
         "success_rate": pct(totals["ok"], totals["attempts"]),
         "window": {"start": totals["first_at"], "end": totals["last_at"]},
         "profile": a.profile.name,
+        "view": "fleet" if a.fleet else "endpoints",
+        "endpoints_total": int(totals["endpoints"]),
+        "event_types_total": int(type_total),
         "endpoints": endpoints,
         "event_types": event_types,
         "failure_groups": groups,
     }
+    endpoint_label = "Endpoints (most failed attempts first)" if a.fleet else "Endpoints"
     tables = {
-        "Endpoints": [_table_row(s, "endpoint") for s in endpoints],
-        "Event types": [_table_row(s, "event type") for s in event_types],
+        endpoint_label: [_table_row(s, "endpoint") for s in endpoints[:TABLE_ROWS]],
+        "Event types": [_table_row(s, "event type") for s in event_types[:TABLE_ROWS]],
         "Failure groups": [
             {
                 "endpoint": g["endpoint"],
@@ -103,7 +114,7 @@ def compute(a: LogAnalysis) -> tuple[dict[str, Any], dict[str, list[dict[str, An
                 "first seen": fmt_time(g["first_seen"]),
                 "last seen": fmt_time(g["last_seen"]),
             }
-            for g in groups[:50]
+            for g in groups[:TABLE_ROWS]
         ],
     }
     return metrics, tables

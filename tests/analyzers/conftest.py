@@ -12,10 +12,11 @@ import pytest
 
 from diagnostics.analyzers.base import LogAnalysis, prepare
 from diagnostics.config import DEFAULTS
+from diagnostics.engines.embedded import DuckDBEngine
 from diagnostics.findings import Finding, Status
 from diagnostics.logs import load_attempts
 from diagnostics.logs.generate import GeneratedLog, generate_log
-from diagnostics.logs.schema import connect, finalize
+from diagnostics.logs.schema import AttemptTable, connect, finalize
 from diagnostics.logs.staging import stage_records
 from diagnostics.profiles import SenderProfile, ours_from_config
 
@@ -26,6 +27,11 @@ T0 = datetime(2026, 3, 2, tzinfo=UTC)
 class Planted:
     log: GeneratedLog
     analysis: LogAnalysis
+
+
+def analysis_of(attempts: AttemptTable, profile: SenderProfile, view: str = "auto") -> LogAnalysis:
+    """A prepared analysis of loaded attempts on the embedded engine."""
+    return prepare(DuckDBEngine(attempts.conn, attempts.name), profile, attempts.subject(), view=view)
 
 
 def ours() -> SenderProfile:
@@ -40,7 +46,7 @@ def ours() -> SenderProfile:
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
     log = generate_log(seed=7, attempts=40_000)
     path = log.write(Path(tmp_path_factory.mktemp("planted")) / "log.parquet")
-    return Planted(log=log, analysis=prepare(load_attempts([str(path)]), ours()))
+    return Planted(log=log, analysis=analysis_of(load_attempts([str(path)]), ours()))
 
 
 def problems(findings: Sequence[Finding]) -> list[Finding]:
@@ -68,7 +74,7 @@ def tiny() -> Callable[..., LogAnalysis]:
             record.update(extra[0] if extra else {})
             records.append((line, record))
         attempts = finalize(conn, [stage_records(conn, records, "tiny.csv")])
-        return prepare(attempts, profile or ours())
+        return analysis_of(attempts, profile or ours())
 
     return build
 
