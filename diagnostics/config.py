@@ -31,6 +31,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str, Any]] = {
     "DIAGNOSTICS_TIMEOUT": ("sender", "timeout_seconds", float),
     "DIAGNOSTICS_SCHEME": ("signature", "scheme", str),
     "DIAGNOSTICS_TOLERANCE": ("signature", "tolerance_seconds", float),
+    "DIAGNOSTICS_SPARK_MASTER": ("engines", "spark_master", str),
 }
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -46,6 +47,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "database": {"url": ""},
     "logs": {"url": "", "table": "delivery_attempts"},
+    "engines": {"spark_master": "local[*]"},
     "workspace": {"path": "workspace"},
 }
 

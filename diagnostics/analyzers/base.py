@@ -150,16 +150,7 @@ def prepare(
     )
     # The failed attempts, each with its rank among all of its endpoint's attempts and the time of
     # the endpoint's next attempt: one full sort, after which gaps and islands need failures only.
-    engine.materialize(
-        "_failures",
-        f"""SELECT * FROM (
-            SELECT endpoint, event_id, event_type, url, attempted_at, seq, status_code, error, duration_ms,
-                   {OK} AS ok, {OUTCOME} AS outcome,
-                   row_number() OVER (PARTITION BY endpoint ORDER BY attempted_at, seq) AS rn,
-                   lead(attempted_at) OVER (PARTITION BY endpoint ORDER BY attempted_at, seq) AS next_at
-            FROM {table}
-        ) AS o WHERE NOT ok""",
-    )
+    engine.materialize("_failures", failures_sql(table))
     engine.materialize(
         "_run_outcomes",
         """WITH f AS (
@@ -208,6 +199,19 @@ def prepare(
         engine=engine, profile=profile, subject=subject, table=table, fleet_table=fleet_table or table,
         endpoint_count=endpoint_count, fleet=fleet,
     )
+
+
+def failures_sql(table: str) -> str:
+    """The failed attempts of `table`, each with its rank among all of its endpoint's attempts and
+    the time of the endpoint's next attempt: one full sort, after which gaps and islands (and
+    "what came before this failure") need the failures only."""
+    return f"""SELECT * FROM (
+            SELECT endpoint, event_id, event_type, url, attempted_at, seq, status_code, error, duration_ms,
+                   {OK} AS ok, {OUTCOME} AS outcome,
+                   row_number() OVER (PARTITION BY endpoint ORDER BY attempted_at, seq) AS rn,
+                   lead(attempted_at) OVER (PARTITION BY endpoint ORDER BY attempted_at, seq) AS next_at
+            FROM {table}
+        ) AS o WHERE NOT ok"""
 
 
 def fleet_finding(

@@ -6,11 +6,15 @@ bucket and failure signature, where a signature is either the failure itself (th
 no answer came, e.g. `tls` or `timeout`, else the status class `HTTP 5xx`) or the host suffix the
 endpoints share (`*.herokuapp.com`, whatever the failure). Endpoints are counted by distinct
 host, so one customer's several endpoints on one host count once ("unrelated"). A bucket is part
-of an incident when at least MIN_HOSTS hosts fail with the signature and that is at least SPIKE
-times the signature's average per bucket over the whole log (so the endpoints that fail alone,
-at other times, are the baseline, not an incident). Consecutive incident buckets of a signature
-form one window. A host-suffix window that overlaps a failure window is the same incident seen
-from another side and is not reported twice.
+of an incident when at least MIN_HOSTS hosts *start* failing with the signature (an endpoint's
+failure whose previous attempt succeeded) within its last ONSET_BUCKETS buckets, and that is at
+least SPIKE times the signature's usual rate over the whole log: endpoints that fail alone, at
+other times, or that have been failing for days, are the baseline, not an incident. Incident
+buckets of a signature at most MERGE_GAP_BUCKETS apart form one window, widened by ONSET_BUCKETS
+on both sides (quiet endpoints meet the failure only with their next event); its members are the
+hosts failing that way in it that were not already failing that way in the QUIET_BUCKETS before.
+A host-suffix window that overlaps a failure window is the same incident seen from another side
+and is not reported twice.
 
 Runs over the whole log (`LogAnalysis.fleet_table`) even when the analysis is narrowed to one
 endpoint, which then hears whether its own failures fall inside an incident.
@@ -20,13 +24,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnostics.analyzers.base import OK, LogAnalysis, fmt_duration, fmt_time
+from diagnostics.analyzers.base import LogAnalysis, failures_sql, fmt_duration, fmt_time
 from diagnostics.findings import Finding, Severity, Status
 
 BUCKET_MINUTES = 10
 MIN_HOSTS = 10
 SPIKE = 5.0
 FIRST_FEW = 5
+MERGE_GAP_BUCKETS = 2  # quieter buckets inside one incident (traffic is bursty) do not split it
+ONSET_BUCKETS = 3  # onsets are counted over this many buckets (quiet endpoints start failing late)
+QUIET_BUCKETS = 6  # a host failing this way in the hour before a window was failing already
 SOURCE = "analyzers.fleet_incidents"
 
 _HOST = "lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)', 1))"
@@ -36,17 +43,21 @@ _FAILURE = (
 )
 
 
-def _windows_sql(table: str) -> str:
+def _windows_sql(table: str, failures: str) -> str:
     bucket_s = BUCKET_MINUTES * 60
-    return f"""WITH f AS (
+    return f"""WITH marked AS (
+            SELECT x.endpoint, x.event_id, x.attempted_at, x.url, x.status_code, x.error,
+                   CASE WHEN p.rn IS NULL THEN 1 ELSE 0 END AS onset
+            FROM {failures} AS x LEFT JOIN {failures} AS p ON p.endpoint = x.endpoint AND p.rn = x.rn - 1
+        ), f AS (
             SELECT endpoint, event_id, attempted_at, coalesce(nullif({_HOST}, ''), endpoint) AS host,
-                   {_FAILURE} AS failure,
-                   CAST(floor(epoch(attempted_at) / {bucket_s}) AS BIGINT) AS bucket
-            FROM {table} WHERE NOT {OK}
+                   {_FAILURE} AS failure, CAST(floor(epoch(attempted_at) / {bucket_s}) AS BIGINT) AS bucket, onset
+            FROM marked
         ), signed AS (
-            SELECT endpoint, event_id, attempted_at, host, bucket, 'failure' AS dimension, failure AS signature FROM f
+            SELECT endpoint, event_id, attempted_at, host, bucket, onset, 'failure' AS dimension, failure AS signature
+            FROM f
             UNION ALL
-            SELECT endpoint, event_id, attempted_at, host, bucket, 'host suffix' AS dimension,
+            SELECT endpoint, event_id, attempted_at, host, bucket, onset, 'host suffix' AS dimension,
                    regexp_extract(host, '([^.]+[.][^.]+)$', 1) AS signature
             FROM f WHERE regexp_extract(host, '([^.]+[.][^.]+)$', 1) <> ''
         ), span AS (
@@ -54,26 +65,46 @@ def _windows_sql(table: str) -> str:
                    CAST(floor(epoch(max(attempted_at)) / {bucket_s}) AS BIGINT) AS last_bucket
             FROM {table}
         ), per_bucket AS (
-            SELECT dimension, signature, bucket, count(DISTINCT host) AS hosts FROM signed
-            GROUP BY dimension, signature, bucket
+            SELECT dimension, signature, bucket, count(DISTINCT host) FILTER (WHERE onset = 1) AS onsets
+            FROM signed GROUP BY dimension, signature, bucket
+        ), rolling AS (
+            SELECT dimension, signature, bucket,
+                   sum(onsets) OVER (PARTITION BY dimension, signature ORDER BY bucket
+                                     RANGE BETWEEN {ONSET_BUCKETS - 1} PRECEDING AND CURRENT ROW) AS recent
+            FROM per_bucket
         ), baseline AS (
             SELECT p.dimension, p.signature,
-                   CAST(sum(p.hosts) AS DOUBLE) / (min(s.last_bucket) - min(s.first_bucket) + 1) AS per_bucket
+                   {ONSET_BUCKETS}.0 * sum(p.onsets) / (min(s.last_bucket) - min(s.first_bucket) + 1) AS usual
             FROM per_bucket AS p CROSS JOIN span AS s GROUP BY p.dimension, p.signature
+        ), hot0 AS (
+            SELECT r.dimension, r.signature, r.bucket, b.usual,
+                   CASE WHEN r.bucket - lag(r.bucket) OVER (PARTITION BY r.dimension, r.signature ORDER BY r.bucket)
+                             <= {MERGE_GAP_BUCKETS + 1} THEN 0 ELSE 1 END AS starts
+            FROM rolling AS r JOIN baseline AS b ON b.dimension = r.dimension AND b.signature = r.signature
+            WHERE r.recent >= {MIN_HOSTS} AND r.recent >= {SPIKE} * b.usual
         ), hot AS (
-            SELECT p.dimension, p.signature, p.bucket, b.per_bucket,
-                   p.bucket - row_number() OVER (PARTITION BY p.dimension, p.signature ORDER BY p.bucket) AS island
-            FROM per_bucket AS p JOIN baseline AS b ON b.dimension = p.dimension AND b.signature = p.signature
-            WHERE p.hosts >= {MIN_HOSTS} AND p.hosts >= {SPIKE} * b.per_bucket
+            SELECT dimension, signature, bucket, usual,
+                   sum(starts) OVER (PARTITION BY dimension, signature ORDER BY bucket
+                                     ROWS UNBOUNDED PRECEDING) AS island
+            FROM hot0
         ), windows AS (
-            SELECT dimension, signature, island, min(bucket) AS first_bucket, max(bucket) AS last_bucket,
-                   min(per_bucket) AS baseline
+            SELECT dimension, signature, island, min(bucket) - {ONSET_BUCKETS - 1} AS first_bucket,
+                   max(bucket) + {ONSET_BUCKETS - 1} AS last_bucket, min(usual) AS baseline
             FROM hot GROUP BY dimension, signature, island
+        ), inside AS (
+            SELECT w.dimension, w.signature, w.first_bucket, w.last_bucket, w.baseline, s.endpoint, s.host,
+                   s.event_id, s.attempted_at
+            FROM windows AS w JOIN signed AS s ON s.dimension = w.dimension AND s.signature = w.signature
+                 AND s.bucket BETWEEN w.first_bucket AND w.last_bucket
+        ), already AS (
+            SELECT DISTINCT w.dimension, w.signature, w.first_bucket, s.host
+            FROM windows AS w JOIN signed AS s ON s.dimension = w.dimension AND s.signature = w.signature
+                 AND s.bucket >= w.first_bucket - {QUIET_BUCKETS} AND s.bucket < w.first_bucket
         )
-        SELECT w.dimension, w.signature, w.first_bucket, w.last_bucket, w.baseline, s.endpoint, s.host,
-               s.event_id, s.attempted_at
-        FROM windows AS w JOIN signed AS s ON s.dimension = w.dimension AND s.signature = w.signature
-             AND s.bucket BETWEEN w.first_bucket AND w.last_bucket"""
+        SELECT i.* FROM inside AS i
+        LEFT JOIN already AS a ON a.dimension = i.dimension AND a.signature = i.signature
+             AND a.first_bucket = i.first_bucket AND a.host = i.host
+        WHERE a.host IS NULL"""
 
 
 INCIDENTS_SQL = f"""WITH per_endpoint AS (
@@ -97,7 +128,11 @@ INCIDENTS_SQL = f"""WITH per_endpoint AS (
 
 def incidents(a: LogAnalysis) -> list[dict[str, Any]]:
     """Every incident window, failure signatures first, then host suffixes not already covered."""
-    a.engine.materialize("_incident_attempts", _windows_sql(a.fleet_table))
+    failures = "_failures"
+    if a.fleet_table != a.table:  # narrowed to one endpoint: the fleet's failures are needed too
+        failures = "_fleet_failures"
+        a.engine.materialize(failures, failures_sql(a.fleet_table))
+    a.engine.materialize("_incident_attempts", _windows_sql(a.fleet_table, failures))
     found = a.rows(f"{INCIDENTS_SQL} ORDER BY started, dimension, signature")
     by_failure = [w for w in found if w["dimension"] == "failure"]
     kept = list(by_failure)
@@ -135,8 +170,8 @@ def analyze(a: LogAnalysis) -> list[Finding]:
                 status=Status.PASS,
                 severity=Severity.INFO,
                 title="No cross-customer incident",
-                summary=f"No {BUCKET_MINUTES}-minute window had {MIN_HOSTS} or more unrelated hosts failing the same "
-                f"way at {SPIKE:g} times their usual rate"
+                summary=f"No {BUCKET_MINUTES * ONSET_BUCKETS}-minute window had {MIN_HOSTS} or more unrelated hosts "
+                f"starting to fail the same way at {SPIKE:g} times the usual rate"
                 + (" during this endpoint's failures." if narrowed else "."),
                 subject=a.subject,
                 source=SOURCE,
@@ -160,7 +195,8 @@ def analyze(a: LogAnalysis) -> list[Finding]:
                 summary=f"{lead}From {fmt_time(w['started'])} to {fmt_time(w['ended'])} "
                 f"({fmt_duration(seconds)}) {w['hosts']} unrelated hosts were {_signature(w)} "
                 f"({w['attempts']} failed attempts, {w['events']} events), against about "
-                f"{float(w['baseline']):.1f} hosts in a usual {BUCKET_MINUTES}-minute window: an incident on our "
+                f"{float(w['baseline']):.1f} hosts starting to fail that way in a usual "
+                f"{BUCKET_MINUTES * ONSET_BUCKETS}-minute window: an incident on our "
                 "side or at a shared provider. Open one incident instead of answering each ticket alone.",
                 subject=a.subject if not mine else f"{a.subject} (part of a fleet incident)",
                 evidence=(
@@ -172,7 +208,8 @@ def analyze(a: LogAnalysis) -> list[Finding]:
                     ("first endpoints", w["first_endpoints"]),
                     ("failed attempts", int(w["attempts"])),
                     ("events affected", int(w["events"])),
-                    (f"usual hosts failing this way per {BUCKET_MINUTES} min", round(float(w["baseline"]), 2)),
+                    (f"usual hosts starting to fail this way per {BUCKET_MINUTES * ONSET_BUCKETS} min",
+                     round(float(w["baseline"]), 2)),
                     *((("this endpoint's failed attempts in the window", int(mine["attempts"])),) if mine else ()),
                 ),
                 source=SOURCE,

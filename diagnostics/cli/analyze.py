@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from diagnostics.analyzers.base import FLEET_MIN_ENDPOINTS
 from diagnostics.cli._common import add_output_options
 from diagnostics.config import Config
+from diagnostics.engines import ENGINES
 from diagnostics.findings import Outcome
 from diagnostics.logs import parse_mapping
 from diagnostics.logs.detect import FORMATS
 from diagnostics.logs.timestamps import parse_user_time
-from diagnostics.pipeline.logs import analyze_logs
+from diagnostics.pipeline.logs import VIEWS, analyze_logs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--naive-utc", action="store_true",
                         help="read timestamps without a UTC offset as UTC instead of refusing them")
     parser.add_argument("--strict", action="store_true", help="fail when any row cannot be imported")
+    parser.add_argument("--engine", choices=tuple(ENGINES), default="duckdb",
+                        help="where the analysis runs: duckdb (embedded, default), database (inside the source "
+                        "database: only aggregates come back) or spark (needs requirements-spark.txt)")
+    parser.add_argument("--spark-master", help="Spark master for --engine spark (default: [engines] spark_master, "
+                        "$DIAGNOSTICS_SPARK_MASTER, local[*])")
+    parser.add_argument("--view", choices=VIEWS, default="auto",
+                        help=f"fleet: one finding per code with endpoints ranked; endpoints: one finding per endpoint; "
+                        f"auto (default): fleet above {FLEET_MIN_ENDPOINTS} endpoints, endpoints with --endpoint")
+    parser.add_argument("--details", metavar="FILE.parquet|FILE.csv",
+                        help="write every endpoint's problems (one row per code and endpoint) to this file")
     add_output_options(parser)
     parser.set_defaults(handler=_analyze)
 
@@ -52,4 +64,8 @@ def _analyze(args: argparse.Namespace, config: Config) -> Outcome:
         query=args.query,
         naive_is_utc=args.naive_utc,
         strict=args.strict,
+        engine=args.engine,
+        view=args.view,
+        details=args.details,
+        spark_master=args.spark_master,
     )

@@ -116,6 +116,7 @@ def analyze_logs(
     engine: str = "duckdb",
     view: str = "auto",
     details: str | None = None,
+    spark_master: str | None = None,
 ) -> Outcome:
     """Load the sources (files or database URLs) and analyze them under a sender profile."""
     config = config or load_config()
@@ -129,6 +130,7 @@ def analyze_logs(
         sources = [url]
     if not query and any(is_database_url(s) for s in sources):
         table = table or config.get("logs", "table") or None
+    config.override("engines", "spark_master", spark_master)
     if engine != "duckdb":
         return _analyze_elsewhere(engine, list(sources), config=config, profile=chosen, mapping=mapping,
                                   endpoint=endpoint, since=since, until=until, table=table, query=query,
