@@ -24,13 +24,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnostics.analyzers.base import LogAnalysis, failures_sql, fmt_duration, fmt_time
+from diagnostics.analyzers.base import LogAnalysis, failures_sql, fmt_duration, fmt_time, in_list
 from diagnostics.findings import Finding, Severity, Status
 
 BUCKET_MINUTES = 10
 MIN_HOSTS = 10
 SPIKE = 5.0
 FIRST_FEW = 5
+TABLE_ROWS = 200  # endpoints listed per report table of an incident (all of them go to --details)
 MERGE_GAP_BUCKETS = 2  # quieter buckets inside one incident (traffic is bursty) do not split it
 ONSET_BUCKETS = 3  # onsets are counted over this many buckets (quiet endpoints start failing late)
 QUIET_BUCKETS = 6  # a host failing this way in the hour before a window was failing already
@@ -144,6 +145,29 @@ def incidents(a: LogAnalysis) -> list[dict[str, Any]]:
     return sorted(kept, key=lambda w: (w["started"], w["dimension"], w["signature"]))
 
 
+def _members(a: LogAnalysis, found: list[dict[str, Any]]) -> None:
+    """Every endpoint of every reported incident: a problem table (`--details`) and a report table,
+    so that support knows whom the incident touched without reading the log."""
+    keys = " OR ".join(
+        f"(dimension = {in_list([w['dimension']])} AND signature = {in_list([w['signature']])} "
+        f"AND first_bucket = {int(w['first_bucket'])})"
+        for w in found
+    )
+    name = a.problems(
+        "fleet-incident",
+        f"""SELECT 'fleet-incident' AS code, endpoint, 'fail' AS status, 'critical' AS severity,
+                   count(DISTINCT event_id) AS events, count(*) AS attempts, min(attempted_at) AS first_at,
+                   max(attempted_at) AS last_at, dimension || ': ' || signature AS detail
+            FROM _incident_attempts WHERE {keys}
+            GROUP BY endpoint, dimension, signature, first_bucket""",
+    )
+    a.tables["Fleet incident: endpoints affected"] = [
+        {"endpoint": r["endpoint"], "shared failure": r["detail"], "failed attempts": int(r["attempts"]),
+         "events": int(r["events"]), "first": fmt_time(r["first_at"]), "last": fmt_time(r["last_at"])}
+        for r in a.rows(f"SELECT * FROM {name} ORDER BY first_at, endpoint LIMIT {TABLE_ROWS}")
+    ]
+
+
 def _signature(w: dict[str, Any]) -> str:
     if w["dimension"] == "failure":
         return f"failing with {w['signature']}"
@@ -177,6 +201,7 @@ def analyze(a: LogAnalysis) -> list[Finding]:
                 source=SOURCE,
             )
         ]
+    _members(a, found)
     findings = []
     for w in found:
         mine = own.get((w["dimension"], w["signature"], int(w["first_bucket"])))

@@ -17,6 +17,24 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 SOURCE_DIALECT = "duckdb"
+DETAILS_SUFFIXES = (".parquet", ".csv")
+
+
+def check_details_path(path: str) -> str:
+    """Refuse a `--details` path that cannot be written, before any work is done; return its suffix."""
+    from pathlib import Path
+
+    from diagnostics.errors import InputError
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in DETAILS_SUFFIXES:
+        raise InputError(f"details file must end in .parquet or .csv, not {suffix or '(none)'}", field="--details")
+    if not target.parent.is_dir():
+        raise InputError(f"folder {str(target.parent)!r} does not exist", file=path, field="--details")
+    if target.is_dir():
+        raise InputError("is a folder, not a file", file=path, field="--details")
+    return suffix
 
 
 @lru_cache(maxsize=512)

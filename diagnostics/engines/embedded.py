@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import duckdb
 
-from diagnostics.engines.base import Engine
+from diagnostics.engines.base import Engine, check_details_path
 from diagnostics.errors import InputError
 from diagnostics.logs.schema import sql_literal
 
@@ -29,11 +29,14 @@ class DuckDBEngine(Engine):
         self.conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.compile(select)}")
 
     def export(self, select: str, path: str) -> int:
-        suffix = Path(path).suffix.lower()
-        if suffix not in (".parquet", ".csv"):
-            raise InputError(f"details file must end in .parquet or .csv, not {suffix or '(none)'}", file=path)
+        suffix = check_details_path(path)
         fmt = "(FORMAT parquet)" if suffix == ".parquet" else "(FORMAT csv, HEADER true)"
-        tmp = f"{path}.tmp"
-        written = self.conn.execute(f"COPY ({self.compile(select)}) TO {sql_literal(tmp)} {fmt}").fetchone()
-        Path(tmp).replace(path)
+        tmp = Path(f"{path}.tmp")  # written whole, then renamed: never a half-written details file
+        try:
+            written = self.conn.execute(f"COPY ({self.compile(select)}) TO {sql_literal(str(tmp))} {fmt}").fetchone()
+            tmp.replace(path)
+        except (duckdb.IOException, OSError) as exc:
+            tmp.unlink(missing_ok=True)
+            raise InputError(f"cannot write the details file: {str(exc).splitlines()[0]}", file=path,
+                             field="--details") from None
         return int(written[0]) if written else 0

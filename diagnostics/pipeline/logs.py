@@ -22,6 +22,7 @@ from datetime import datetime
 from diagnostics.analyzers import LogJudgment, run_all
 from diagnostics.config import Config, load_config
 from diagnostics.engines import ENGINES
+from diagnostics.engines.base import check_details_path
 from diagnostics.engines.embedded import DuckDBEngine
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome, sort_findings
@@ -123,6 +124,10 @@ def analyze_logs(
     chosen = profile if isinstance(profile, SenderProfile) else config.profile(profile)
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}", field="--engine")
+    if view not in VIEWS:
+        raise InputError(f"unknown view {view!r}; known: {', '.join(VIEWS)}", field="--view")
+    if details:
+        check_details_path(details)
     if not sources:
         url = config.get("logs", "url") or ""
         if not url:

@@ -84,3 +84,15 @@ def test_naive_utc_flag_accepts_naive_times(tmp_path: Path) -> None:
     path = tmp_path / "naive.csv"
     path.write_text("event_id,endpoint,attempted_at,status_code\ne1,ep,2026-01-05 10:00:00,200\n")
     assert run(str(path), "--naive-utc").returncode == 0
+
+
+def test_fleet_view_and_details_file(parquet: Path, tmp_path: Path) -> None:
+    details = tmp_path / "details.parquet"
+    result = run(str(parquet), "--view", "fleet", "--details", str(details), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert data["metrics"]["details"] == {"path": str(details), "rows": data["metrics"]["details"]["rows"]}
+    assert details.stat().st_size > 0 and data["metrics"]["details"]["rows"] > 0
+    assert any(f["subject"].startswith("fleet of") for f in data["findings"])
+    bad = run(str(parquet), "--details", str(tmp_path / "missing" / "d.csv"))
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
