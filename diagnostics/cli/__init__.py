@@ -18,15 +18,23 @@ from diagnostics.config import load_config
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
 
-COMMAND_MODULES = (
-    "diagnostics.cli.info",
-    "diagnostics.cli.coverage",
-    "diagnostics.cli.analyze",
-    "diagnostics.cli.probe",
-    "diagnostics.cli.sandbox",
-    "diagnostics.cli.signatures",
-    "diagnostics.cli.demo",
-)
+# Which module registers each command. A run imports only the module of its own command (start-up
+# stays short: `analyze` never imports the probe, coverage or app code); `--help` imports them all.
+# A new command is one line here; tests/cli/test_frame.py checks the table against the modules.
+COMMANDS = {
+    "config": "diagnostics.cli.info",
+    "playbook": "diagnostics.cli.info",
+    "coverage": "diagnostics.cli.coverage",
+    "payload-diff": "diagnostics.cli.coverage",
+    "analyze": "diagnostics.cli.analyze",
+    "probe": "diagnostics.cli.probe",
+    "sandbox": "diagnostics.cli.sandbox",
+    "verify": "diagnostics.cli.signatures",
+    "sign": "diagnostics.cli.signatures",
+    "schemes": "diagnostics.cli.signatures",
+    "demo": "diagnostics.cli.demo",
+}
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,7 +44,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command named on a command line (the first word that is not a global option), if known."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or with `command` alone (the others' modules stay unimported)."""
     parser = _Parser(
         prog="python -m diagnostics",
         description="Webhook Doctor: why is this customer's webhook broken, and what do we tell them?",
@@ -44,13 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="path to diagnostics.toml (default: repo root or $DIAGNOSTICS_CONFIG)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
-    for name in COMMAND_MODULES:
+    for name in (COMMANDS[command],) if command else COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_of(argv))
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from diagnostics.errors import InputError
 from diagnostics.logs.taxonomy import ERROR_KINDS, error_kind_sql
@@ -29,6 +28,9 @@ from diagnostics.logs.timestamps import (
     classify_sql,
     normalize_sql,
 )
+
+if TYPE_CHECKING:  # pandas is imported only where a frame is asked for (0.3 s at start-up)
+    import pandas as pd
 
 # name -> DuckDB type, in DESIGN.md order.
 CANONICAL_COLUMNS: dict[str, str] = {

@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-import sqlalchemy as sa
 
 from diagnostics.errors import InputError
 from diagnostics.logs import canonical, convoy, github, hookdeck, svix
@@ -23,6 +22,9 @@ from diagnostics.logs.detect import FORMATS, detect_format
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES, check_file
 from diagnostics.logs.schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Stage
 from diagnostics.logs.staging import stage_name
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only when a database is read (it costs 0.2 s at start-up)
+    import sqlalchemy as sa
 
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 FETCH_BATCH = 50_000
@@ -71,6 +73,8 @@ def build_sql_select(
     until: datetime | None,
 ) -> sa.Select[Any]:
     """SELECT <mapped columns> FROM <table or (query)> WHERE <filters>, with bound parameters."""
+    import sqlalchemy as sa
+
     if bool(table) == bool(query):
         raise InputError("a database source needs exactly one of --table or --query", field="--table")
     mapping = canonical.validate_mapping(mapping)
@@ -129,6 +133,8 @@ def stage_database(
     executed: list[str] | None = None,
 ) -> Stage:
     """Run the pushed-down SELECT and stage its rows; `executed` receives the SQL sent."""
+    import sqlalchemy as sa
+
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:

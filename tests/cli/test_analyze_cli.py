@@ -96,3 +96,12 @@ def test_fleet_view_and_details_file(parquet: Path, tmp_path: Path) -> None:
     assert any(f["subject"].startswith("fleet of") for f in data["findings"])
     bad = run(str(parquet), "--details", str(tmp_path / "missing" / "d.csv"))
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
+def test_analyzing_a_file_imports_no_database_dataframe_or_spark_library(parquet: Path) -> None:
+    code = ("import sys; from diagnostics.cli import main; code = main(sys.argv[1:]); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'sqlalchemy', 'pyspark', 'sqlglot', "
+            "'streamlit', 'httpx'}))")
+    result = subprocess.run([sys.executable, "-c", code, "analyze", str(parquet), "--format", "json", "--output",
+                             str(parquet.with_suffix(".json"))], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from diagnostics.cli import COMMAND_MODULES, build_parser, main
+from diagnostics.cli import COMMAND_MODULES, COMMANDS, build_parser, command_of, main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,10 +20,35 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_every_command_module_registers() -> None:
+def _registered(parser: argparse.ArgumentParser) -> set[str]:
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return set(sub.choices)
+
+
+def test_the_command_table_names_exactly_what_each_module_registers() -> None:
     parser = build_parser()
     assert parser.prog == "python -m diagnostics"
-    assert len(COMMAND_MODULES) >= 1
+    assert _registered(parser) == set(COMMANDS)
+    for command, module in COMMANDS.items():
+        alone = _registered(build_parser(command))
+        assert command in alone
+        assert alone == {c for c, m in COMMANDS.items() if m == module}
+    assert len(COMMAND_MODULES) == len(set(COMMANDS.values()))
+
+
+def test_the_command_is_found_past_global_options() -> None:
+    assert command_of(["--config", "analyze", "probe", "x"]) == "probe"
+    assert command_of(["analyze", "log.csv"]) == "analyze"
+    assert command_of(["--help"]) is None and command_of(["nonsense"]) is None
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    code = ("import sys; from diagnostics.cli import main; main(['playbook']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('diagnostics.cli.', 'pandas', 'sqlalchemy', "
+            "'pyspark', 'streamlit'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['diagnostics.cli._common', 'diagnostics.cli.info']"
 
 
 def test_unknown_command_exits_2_without_traceback() -> None:
