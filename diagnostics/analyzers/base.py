@@ -40,6 +40,9 @@ OUTCOME = (
     f"CASE WHEN {OK} THEN '2xx' WHEN status_code IS NULL THEN coalesce(error, 'other') "
     "ELSE CAST(status_code AS VARCHAR) END"
 )
+OUTCOME_OF_A = (  # OUTCOME over the alias `a`
+    "CASE WHEN a.status_code IS NULL THEN coalesce(a.error, 'other') ELSE CAST(a.status_code AS VARCHAR) END"
+)
 HOST = "lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)', 1))"
 MAX_ROWS_IN_METRICS = 1000
 # Above this many endpoints a log is reviewed as a fleet: one finding per code, endpoints ranked.
@@ -204,14 +207,19 @@ def prepare(
 def failures_sql(table: str) -> str:
     """The failed attempts of `table`, each with its rank among all of its endpoint's attempts and
     the time of the endpoint's next attempt: one full sort, after which gaps and islands (and
-    "what came before this failure") need the failures only."""
-    return f"""SELECT * FROM (
-            SELECT endpoint, event_id, event_type, url, attempted_at, seq, status_code, error, duration_ms,
-                   {OK} AS ok, {OUTCOME} AS outcome,
+    "what came before this failure") need the failures only. The sort carries only the narrow
+    key columns; the failures (a few percent of the rows) get theirs back by `seq` (1M attempts:
+    0.16 s instead of 0.28 s for sorting every column along)."""
+    return f"""WITH ranked AS (
+            SELECT seq, {OK} AS ok,
                    row_number() OVER (PARTITION BY endpoint ORDER BY attempted_at, seq) AS rn,
                    lead(attempted_at) OVER (PARTITION BY endpoint ORDER BY attempted_at, seq) AS next_at
             FROM {table}
-        ) AS o WHERE NOT ok"""
+        )
+        SELECT a.endpoint, a.event_id, a.event_type, a.url, a.attempted_at, a.seq, a.status_code, a.error,
+               a.duration_ms, r.ok, {OUTCOME_OF_A} AS outcome, r.rn, r.next_at
+        FROM ranked AS r JOIN {table} AS a ON a.seq = r.seq
+        WHERE NOT r.ok"""
 
 
 def fleet_finding(
