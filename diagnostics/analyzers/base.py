@@ -256,6 +256,7 @@ def fleet_finding(
     values = {k: (int(v) if isinstance(v, int | float) and k not in ("first_at", "last_at") else v)
               for k, v in totals.items()}
     values.update(first_at=fmt_time(totals["first_at"]), last_at=fmt_time(totals["last_at"]), fleet=a.endpoint_count)
+    shown = {k: f"{v:,}" if isinstance(v, int) else v for k, v in values.items()}  # "10,000", not "10000"
     rows = [
         {
             "endpoint": r["endpoint"],
@@ -273,8 +274,8 @@ def fleet_finding(
             code=code,
             status=Status.FAIL if totals["failing"] else Status.WARN,
             severity=severity,
-            title=title.format(**values),
-            summary=summary.format(**values),
+            title=title.format(**shown),
+            summary=summary.format(**shown),
             subject=f"fleet of {a.endpoint_count:,} endpoints",
             evidence=(
                 ("endpoints affected", values["endpoints"]),
