@@ -121,14 +121,19 @@ def prepare(
                count(*) FILTER (WHERE {OK}) AS successes
         FROM {table} GROUP BY endpoint, event_id""",
     )
+    # Event ids sent to several endpoints: one grouping by event id, shared by every reader (the
+    # event count, the duplicates, the details below), since it is as costly as `_events` itself.
+    engine.materialize(
+        "_fanout",
+        "SELECT event_id, count(*) AS endpoints FROM _events GROUP BY event_id HAVING count(*) > 1",
+    )
     # The events worth a closer look: retried, failed, repeated, or sent to several endpoints.
     engine.materialize(
         "_event_details",
         f"""WITH interesting AS (
             SELECT endpoint, event_id FROM _events WHERE attempts > 1 OR successes <> 1
             UNION
-            SELECT endpoint, event_id FROM _events
-            WHERE event_id IN (SELECT event_id FROM _events GROUP BY event_id HAVING count(*) > 1)
+            SELECT endpoint, event_id FROM _events WHERE event_id IN (SELECT event_id FROM _fanout)
         ), agg AS (
             SELECT a.endpoint, a.event_id,
                    min(a.event_type) AS event_type,

@@ -28,7 +28,7 @@ DUPLICATES_SQL = f"""WITH same_host AS (
         SELECT event_id, host, min(endpoint) AS endpoint,
                string_agg(endpoint, ', ' ORDER BY endpoint) AS endpoint_list
         FROM _event_details WHERE successes >= 1 AND host IS NOT NULL AND host <> ''
-          AND event_id IN (SELECT event_id FROM _events GROUP BY event_id HAVING count(*) > 1)
+          AND event_id IN (SELECT event_id FROM _fanout)
         GROUP BY event_id, host HAVING count(*) >= 2
     )
     SELECT e.endpoint, e.event_id, e.event_type, e.successes, e.first_ok, e.last_ok,

@@ -86,7 +86,8 @@ def compute(a: LogAnalysis) -> tuple[dict[str, Any], dict[str, list[dict[str, An
         "SELECT sum(attempts) AS attempts, sum(successes) AS ok, min(first_at) AS first_at, max(last_at) AS last_at, "
         "count(*) AS endpoints FROM _endpoint_stats"
     )[0]
-    events = a.value("SELECT count(DISTINCT event_id) FROM _events")
+    # Distinct event ids: (endpoint, event) pairs less the extra endpoints of fanned-out events.
+    events = a.value("SELECT (SELECT count(*) FROM _events) - (SELECT coalesce(sum(endpoints - 1), 0) FROM _fanout)")
     type_total = a.value("SELECT count(*) FROM _type_stats")
     metrics = {
         "attempts": int(totals["attempts"]),
