@@ -23,6 +23,7 @@ from diagnostics.logs.detect import FORMATS, detect_format
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES, check_file
 from diagnostics.logs.schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Stage
 from diagnostics.logs.staging import stage_name
+from diagnostics.net.databases import OPERATOR, DatabasePolicy, create_checked_engine
 
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 FETCH_BATCH = 50_000
@@ -127,12 +128,14 @@ def stage_database(
     since: datetime | None,
     until: datetime | None,
     executed: list[str] | None = None,
+    policy: DatabasePolicy = OPERATOR,
 ) -> Stage:
-    """Run the pushed-down SELECT and stage its rows; `executed` receives the SQL sent."""
-    try:
-        engine = sa.create_engine(url)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise InputError(f"not a usable database URL: {exc}", field="source") from exc
+    """Run the pushed-down SELECT and stage its rows; `executed` receives the SQL sent.
+
+    `policy` says where the URL came from (`net/databases.py`): a case's or the app's URL must
+    pass the address policy before anything is sent.
+    """
+    engine = create_checked_engine(url, policy)
     shown = engine.url.render_as_string(hide_password=True)
     try:
         stmt = build_sql_select(

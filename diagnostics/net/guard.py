@@ -8,7 +8,9 @@ using the URL's hostname because httpcore still sees the original origin; only t
 pinned. That closes literal-IP tricks, odd IP spellings, DNS rebinding and redirects in one place.
 SSRF closed, the tool could still port-scan or hammer a public host (probing.md, pitfall 18), so
 the same hook also applies the operator's port policy and a per-host rate limit (`ProbeLimiter`);
-the allowlisted sandbox and tests are exempt from both.
+the allowlisted sandbox and tests are exempt from both. Database connections are not HTTP: a
+database URL that arrives with a case, an upload or the app is judged by this module's
+`AddressPolicy` in `net/databases.py` before the driver dials (a URL the operator typed is theirs).
 
 The hook is a custom httpcore network backend (`GuardedBackend.connect_tcp`). The probe uses it
 through httpcore's public `network_backend=` parameter (`build_pool`); other callers get an httpx
@@ -19,6 +21,7 @@ pool because httpx has no public hook yet. `PINNED_VERSIONS` and the tests guard
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import socket
@@ -26,7 +29,7 @@ import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -430,12 +433,33 @@ async def system_resolver(host: str, port: int) -> list[str]:
     def lookup() -> list[Any]:
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
-    try:
+    with _named_dns_errors(host):
         infos = await asyncio.wait_for(loop.run_in_executor(_DNS_EXECUTOR, lookup), DNS_TIMEOUT_S)
+    return _unique_addresses(infos)
+
+
+def resolve_blocking(host: str, port: int) -> list[str]:
+    """The system resolver for synchronous callers (database URLs): same pool, same deadline."""
+    future = _DNS_EXECUTOR.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    with _named_dns_errors(host):
+        infos = future.result(timeout=DNS_TIMEOUT_S)
+    return _unique_addresses(infos)
+
+
+@contextlib.contextmanager
+def _named_dns_errors(host: str) -> Iterator[None]:
+    """getaddrinfo's failures as ResolutionFailed, in the words of the dns-failure finding."""
+    try:
+        yield
     except TimeoutError:
         raise ResolutionFailed(host, "resolver_timeout", f"no answer within {DNS_TIMEOUT_S:g} s") from None
     except socket.gaierror as exc:
         raise ResolutionFailed(host, _gai_kind(exc.errno), exc.strerror or str(exc)) from None
+    except UnicodeError as exc:  # a name the resolver cannot encode (IDNA)
+        raise ResolutionFailed(host, "invalid_name", str(exc)) from None
+
+
+def _unique_addresses(infos: Iterable[Any]) -> list[str]:
     addresses: list[str] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         address = str(sockaddr[0])

@@ -30,6 +30,7 @@ from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, fingerprint_secret
 from diagnostics.logs import load_attempts
+from diagnostics.net.databases import DatabasePolicy
 from diagnostics.pipeline.logs import analyze_logs
 from diagnostics.pipeline.probe import make_test_event, probe_endpoint, send_event
 from diagnostics.pipeline.signature import debug_signature
@@ -247,8 +248,8 @@ def sql_endpoints(config: Config, limit: int = 500) -> list[str]:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(parsed)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise InputError(f"not a usable database URL: {exc}", field="logs.url") from exc
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise InputError(f"not a usable database URL: {exc}", field="logs.url") from None
     endpoint = column("endpoint")
     query = select(endpoint).distinct().select_from(table(table_name)).where(endpoint.is_not(None))
     try:
@@ -594,7 +595,7 @@ def run_logs_part(case: Case, config: Config, progress: Progress) -> Outcome:
     if not source.url:
         raise InputError("no delivery-log SQL source is configured ([logs] url)", field="logs.url")
     return analyze_logs([source.url], config=config, profile=case.profile, endpoint=source.endpoint,
-                        table=source.table)
+                        table=source.table, database_policy=DatabasePolicy.untrusted(config, "case"))
 
 
 RUNNERS: dict[str, Runner] = {
