@@ -30,6 +30,7 @@ from diagnostics.net.guard import AddressPolicy, Resolver
 from diagnostics.net.probe import Exchange, ProbeClient, ProbeRequest
 from diagnostics.net.tls import describe_session
 from diagnostics.profiles import SenderProfile
+from diagnostics.redaction import redact_outcome
 from diagnostics.signatures import sign_headers
 
 T = TypeVar("T")
@@ -338,7 +339,8 @@ async def probe_endpoint_async(
             scheme_options=config.get("signature", chosen_scheme) if chosen_scheme == "hmac" else None,
             progress=progress,
         )
-    return build_outcome(observations, profile, judge_probe(observations, profile))
+    outcome = build_outcome(observations, profile, judge_probe(observations, profile))
+    return redact_outcome(outcome, [secret])  # an endpoint may reflect the secret, in any encoding
 
 
 def probe_endpoint(
