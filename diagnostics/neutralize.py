@@ -5,11 +5,12 @@ hostile endpoint) and end up in a ticket reply, an agent's terminal and spreadsh
 has its own way to turn text into action, so each has its own function here; HTML needs none
 (Jinja2 autoescape, see report.py).
 - Markdown (`md_text`, `md_cell`): no link, image, autolink, raw HTML, heading, list, table or
-  code from customer text. `[`, `]`, `|`, backslash and backtick are backslash-escaped (no link
-  or image can open, no cell can end), `& < >` become entities (no HTML, no `<autolink>`), line breaks become spaces
+  code from customer text, and it reads as it was. `[ ] | * ~`, backslash, backtick and an
+  underscore at a word's edge are backslash-escaped (no link or image can open, no cell can end,
+  no emphasis eats a character), `& < >` become entities (no HTML, no `<autolink>`), line breaks become spaces
   and a leading block marker is escaped (a value never starts a heading, list, quote or fence),
   and the `:` of `scheme://`, the dot of `www.` and `@` are escaped so no GFM linkifier sees a
-  URL or an e-mail address. Emphasis and `_` in ids are left alone: inert, and readable.
+  URL or an e-mail address. An underscore inside a word (`ep_123`) is left alone: inert, readable.
 - Terminal (`terminal_text`): control characters (C0 but tab, DEL, C1, bidi overrides, line
   separators) shown as escapes: a hostile endpoint cannot move the cursor, retitle the window,
   ring the bell or reorder what the agent reads.
@@ -32,7 +33,8 @@ _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u20
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\x1b": "\\x1b", "\x07": "\\x07", "\x00": "\\x00"}
 
-_MD_PUNCTUATION = re.compile(r"([\\`\[\]|])")
+_MD_PUNCTUATION = re.compile(r"([\\`\[\]|*~])")
+_MD_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")  # `ep_123` stays readable
 _MD_URL_SCHEME = re.compile(r"(?<=[A-Za-z0-9])://")
 _MD_WWW = re.compile(r"(?i)\b(www)\.")
 _MD_LINE_START = re.compile(r"^([-+=*#~_]|\d+(?=[.)]))")
@@ -65,6 +67,7 @@ def md_text(value: Any, limit: int = MAX_MD_CHARS) -> str:
     text = _CONTROL.sub(_escape_control, text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_PUNCTUATION.sub(r"\\\1", text)
+    text = _MD_EDGE_UNDERSCORE.sub(r"\\_", text)
     text = _MD_URL_SCHEME.sub(r"\\://", text)
     text = _MD_WWW.sub(r"\1\\.", text)
     text = text.replace("@", "\\@")
