@@ -37,7 +37,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from diagnostics.config import Config
 from diagnostics.errors import InputError
-from diagnostics.findings import Finding, Outcome, fingerprint_secret
+from diagnostics.findings import Finding, Outcome
+from diagnostics.redaction import redact
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MAX_STORED_TEXT = 200_000  # a response excerpt or captured body larger than this is truncated
@@ -195,26 +196,6 @@ class RedeliveryRecord:
     error: str | None
     duration_ms: float | None
     response_excerpt: str
-
-
-# --- redaction -----------------------------------------------------------------------------
-
-
-def redact(value: Any, forbidden: Sequence[str]) -> Any:
-    """Replace every forbidden secret inside strings (recursively) by its fingerprint."""
-    secrets = [s for s in forbidden if s]
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, f"[secret {fingerprint_secret(secret)}]")
-        return value
-    if isinstance(value, Mapping):
-        return {redact(k, secrets): redact(v, secrets) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v, secrets) for v in value]
-    return value
 
 
 def _jsonable(value: Any) -> Any:

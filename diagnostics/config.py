@@ -8,6 +8,7 @@ given per run (flag, stdin, or the app's password field).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,14 +95,29 @@ class Config:
         return url or f"sqlite:///{self.workspace / 'cases.db'}"
 
     def flat(self) -> list[dict[str, Any]]:
-        """Rows of section, key, value, source: what the Settings page shows."""
+        """Rows of section, key, value, source: what the Settings page and `config` show, with the
+        password of every URL masked (database URLs carry one; the rows are for showing only)."""
         rows = []
         for section, values in sorted(self.data.items()):
             for key, value in sorted(values.items()):
-                rows.append(
-                    {"setting": f"{section}.{key}", "value": value, "source": self.source_of(section, key)}
-                )
+                shown = mask_passwords(value)
+                rows.append({"setting": f"{section}.{key}", "value": shown, "source": self.source_of(section, key)})
         return rows
+
+
+# scheme://user:password@ -> the password up to the authority's last @ (the URL need not parse otherwise)
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<password>[^\s/]*)@")
+
+
+def mask_passwords(value: Any) -> Any:
+    """The value with the password of every URL in it replaced by `***` (strings, lists, tables)."""
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:***@", value)
+    if isinstance(value, dict):
+        return {k: mask_passwords(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(mask_passwords(v) for v in value)
+    return value
 
 
 def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:

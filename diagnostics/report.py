@@ -21,6 +21,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from diagnostics.findings import Finding, Outcome, Status, sort_findings
+from diagnostics.neutralize import json_text, md_cell, md_text, terminal_text
 from diagnostics.playbooks import Playbook, load_playbooks
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "reports"
@@ -38,16 +39,6 @@ def truncate(value: Any, limit: int = MAX_CELL_CHARS) -> str:
 def markdown_to_html(text: str) -> Markup:
     """Render our own playbook Markdown; raw HTML inside it is escaped, not passed through."""
     return Markup(_markdown.render(text or ""))  # noqa: S704 (markdown-it escapes raw HTML: html=False)
-
-
-def md_text(value: Any) -> str:
-    """Customer text inside Markdown: angle brackets escaped so a ticket system renders no HTML."""
-    return truncate(value, 1000).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def md_cell(value: Any) -> str:
-    """Make a value safe inside a Markdown table cell (no pipes, no newlines, no backticks)."""
-    return md_text(truncate(value, 120)).replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +111,7 @@ def render_json(outcome: Outcome) -> str:
     data = outcome.to_dict()
     if outcome.tables:
         data["metrics"] = {**data["metrics"], "tables": outcome.tables}
-    return json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(data, indent=2, default=str, ensure_ascii=False)) + "\n"
 
 
 _STATUS_MARK = {
@@ -133,14 +124,15 @@ _STATUS_MARK = {
 
 
 def render_text(outcome: Outcome) -> str:
-    """Terminal output: one block per finding, then the tables."""
-    lines = [f"Subject: {outcome.subject}", ""]
+    """Terminal output: one block per finding, then the tables; control characters shown escaped."""
+    t = terminal_text
+    lines = [f"Subject: {t(outcome.subject)}", ""]
     for finding in sort_findings(outcome.findings):
-        lines.append(f"[{_STATUS_MARK[finding.status]}] {finding.title}  ({finding.code}, {finding.severity.value})")
+        lines.append(f"[{_STATUS_MARK[finding.status]}] {t(finding.title)}  ({finding.code}, {finding.severity.value})")
         if finding.summary:
-            lines.append(f"    {finding.summary}")
+            lines.append(f"    {t(finding.summary)}")
         for label, value in finding.evidence:
-            lines.append(f"    - {label}: {truncate(value, 200)}")
+            lines.append(f"    - {t(label)}: {truncate(t(value), 200)}")
         if finding.sample_total:
             lines.append(f"    samples: {len(finding.samples)} shown of {finding.sample_total}")
         lines.append("")
@@ -149,10 +141,11 @@ def render_text(outcome: Outcome) -> str:
             continue
         lines.append(f"{name}:")
         columns = list(rows[0].keys())
-        widths = {c: max(len(c), *(len(truncate(r.get(c), 40)) for r in rows)) for c in columns}
-        lines.append("  ".join(c.ljust(widths[c]) for c in columns))
-        for row in rows:
-            lines.append("  ".join(truncate(row.get(c), 40).ljust(widths[c]) for c in columns))
+        cells = [{c: truncate(t(r.get(c)) if r.get(c) is not None else None, 40) for c in columns} for r in rows]
+        widths = {c: max(len(t(c)), *(len(cell[c]) for cell in cells)) for c in columns}
+        lines.append("  ".join(t(c).ljust(widths[c]) for c in columns))
+        for cell in cells:
+            lines.append("  ".join(cell[c].ljust(widths[c]) for c in columns))
         lines.append("")
     if not outcome.findings and not outcome.tables:
         lines.append("No findings.")

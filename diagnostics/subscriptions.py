@@ -28,6 +28,7 @@ import yaml
 
 from diagnostics.errors import InputError
 from diagnostics.logs.sources import is_database_url
+from diagnostics.net.databases import parse_database_url
 
 COLUMNS = ("endpoint", "event_type", "payload_version")
 ENDPOINT_KEYS = ("endpoint", "endpoint_id", "endpointId", "url")
@@ -200,7 +201,7 @@ def _from_database(
     if table and query:
         raise InputError("give a table or a query for the subscriptions database, not both", field="table")
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(parse_database_url(url, field="subscriptions"))
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise InputError(f"cannot use database URL: {exc}", field="subscriptions") from exc
     try:

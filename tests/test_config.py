@@ -67,3 +67,45 @@ def test_probe_limits_from_the_environment() -> None:
     assert config.get("network", "max_probes_per_target_per_minute") == 30
     with pytest.raises(InputError, match="DIAGNOSTICS_PORTS"):
         load_config(env={"DIAGNOSTICS_PORTS": "https"})
+
+
+# --- Issue 14: passwords in URLs are masked wherever config is shown -------------------------
+
+DB_PASSWORD = "PASSWORD-hunter2"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://wd:{DB_PASSWORD}@db.internal:5432/cases",
+        f"postgresql+psycopg://wd:{DB_PASSWORD}@db.internal/logs?sslmode=require",
+        f"postgresql://wd:{DB_PASSWORD}@db.internal:notaport/logs",  # masked although it does not parse
+        f"mysql://:{DB_PASSWORD}@db/x",
+    ],
+)
+def test_flat_rows_mask_url_passwords(url: str) -> None:
+    config = load_config(env={"DIAGNOSTICS_DB_URL": url, "DIAGNOSTICS_LOG_DB_URL": url})
+    shown = repr(config.flat())
+    assert DB_PASSWORD not in shown and ":***@" in shown
+    assert config.get("database", "url") == url  # the value itself is untouched
+
+
+def test_config_command_masks_passwords(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's case: `config` printed database.url and logs.url with their passwords."""
+    from diagnostics.cli import main
+
+    monkeypatch.setenv("DIAGNOSTICS_DB_URL", f"postgresql://wd:{DB_PASSWORD}@db.internal/cases")
+    monkeypatch.setenv("DIAGNOSTICS_LOG_DB_URL", f"postgresql://wd:{DB_PASSWORD}@db.internal/logs")
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert DB_PASSWORD not in out
+    assert "database.url = 'postgresql://wd:***@db.internal/cases'" in out
+    assert "logs.url = 'postgresql://wd:***@db.internal/logs'" in out
+
+
+def test_mask_passwords_leaves_urls_without_one_alone() -> None:
+    from diagnostics.config import mask_passwords
+
+    assert mask_passwords("sqlite:///workspace/cases.db") == "sqlite:///workspace/cases.db"
+    assert mask_passwords(["https://u@h/x", 3]) == ["https://u@h/x", 3]
+    assert mask_passwords("postgresql://wd:p@ss:w@rd@db:5432/x") == "postgresql://wd:***@db:5432/x"

@@ -8,6 +8,7 @@ import httpx
 
 from diagnostics.checks.observations import SOURCE
 from diagnostics.findings import Finding, Severity, Status
+from diagnostics.net.hostnames import hostname_problem
 
 ALLOWED_SCHEMES = ("http", "https")
 MAX_URL_CHARS = 2048
@@ -33,6 +34,8 @@ def parse_endpoint_url(url: str) -> tuple[httpx.URL | None, str]:
         return None, f"the scheme is {shown!r}; webhooks are delivered over http:// or https:// only"
     if not parsed.host:
         return None, "it has no host name"
+    if (host_problem := hostname_problem(parsed.host)) is not None:
+        return None, host_problem
     if any(ch.isspace() for ch in text):
         return None, "it contains spaces"
     return parsed, ""

@@ -17,6 +17,7 @@ from diagnostics.cli._common import emit
 from diagnostics.config import load_config
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
+from diagnostics.neutralize import terminal_text
 
 # Which module registers each command. A run imports only the module of its own command (start-up
 # stays short: `analyze` never imports the probe, coverage or app code); `--help` imports them all.
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return emit(result, args)
         return int(result)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_text(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -22,6 +22,7 @@ from diagnostics.cli._common import emit, read_text_file
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
+from diagnostics.neutralize import csv_cell
 from diagnostics.pipeline.probe import SweepRow, probe_endpoint, probe_many, sweep_outcome
 from diagnostics.profiles import SenderProfile
 from diagnostics.report import FORMATS
@@ -157,7 +158,7 @@ def rows_to_csv(rows: list[SweepRow]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=SWEEP_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.to_dict().items()})
+        writer.writerow({k: ("" if v is None else csv_cell(v)) for k, v in row.to_dict().items()})
     return buffer.getvalue()
 
 

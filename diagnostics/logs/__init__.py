@@ -14,6 +14,7 @@ from diagnostics.errors import InputError
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
 from diagnostics.logs.schema import AttemptTable, ImportProblem, connect, finalize
 from diagnostics.logs.sources import is_database_url, stage_database, stage_file
+from diagnostics.net.databases import OPERATOR, DatabasePolicy
 
 __all__ = ["AttemptTable", "ImportProblem", "load_attempts", "parse_mapping"]
 
@@ -32,6 +33,7 @@ def load_attempts(
     strict: bool = False,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     memory_limit: str | None = None,
+    database_policy: DatabasePolicy = OPERATOR,
 ) -> AttemptTable:
     """Load delivery attempts from files and/or database URLs into one canonical table.
 
@@ -44,6 +46,7 @@ def load_attempts(
         naive_is_utc: read timestamps without offset as UTC instead of refusing them.
         strict: any unmappable row is an error instead of a reported problem.
         max_file_bytes: files larger than this are refused.
+        database_policy: where database URLs came from (`net/databases.py`); the operator's by default.
 
     Raises InputError naming file, line and column when a source cannot be used.
     """
@@ -60,7 +63,7 @@ def load_attempts(
                 stages.append(
                     stage_database(
                         conn, source, table=table, query=query, mapping=mapping,
-                        endpoint=endpoint, since=since, until=until, executed=executed,
+                        endpoint=endpoint, since=since, until=until, executed=executed, policy=database_policy,
                     )
                 )
             else:

@@ -22,6 +22,7 @@ from diagnostics.logs.detect import FORMATS, detect_format
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES, check_file
 from diagnostics.logs.schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Stage
 from diagnostics.logs.staging import stage_name
+from diagnostics.net.databases import OPERATOR, DatabasePolicy, create_checked_engine
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only when a database is read (it costs 0.2 s at start-up)
     import sqlalchemy as sa
@@ -131,14 +132,16 @@ def stage_database(
     since: datetime | None,
     until: datetime | None,
     executed: list[str] | None = None,
+    policy: DatabasePolicy = OPERATOR,
 ) -> Stage:
-    """Run the pushed-down SELECT and stage its rows; `executed` receives the SQL sent."""
+    """Run the pushed-down SELECT and stage its rows; `executed` receives the SQL sent.
+
+    `policy` says where the URL came from (`net/databases.py`): a case's or the app's URL must
+    pass the address policy before anything is sent.
+    """
     import sqlalchemy as sa
 
-    try:
-        engine = sa.create_engine(url)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise InputError(f"not a usable database URL: {exc}", field="source") from exc
+    engine = create_checked_engine(url, policy)
     shown = engine.url.render_as_string(hide_password=True)
     try:
         stmt = build_sql_select(

@@ -8,7 +8,9 @@ using the URL's hostname because httpcore still sees the original origin; only t
 pinned. That closes literal-IP tricks, odd IP spellings, DNS rebinding and redirects in one place.
 SSRF closed, the tool could still port-scan or hammer a public host (probing.md, pitfall 18), so
 the same hook also applies the operator's port policy and a per-host rate limit (`ProbeLimiter`);
-the allowlisted sandbox and tests are exempt from both.
+the allowlisted sandbox and tests are exempt from both. Database connections are not HTTP: a
+database URL that arrives with a case, an upload or the app is judged by this module's
+`AddressPolicy` in `net/databases.py` before the driver dials (a URL the operator typed is theirs).
 
 The hook is a custom httpcore network backend (`GuardedBackend.connect_tcp`). The probe uses it
 through httpcore's public `network_backend=` parameter (`build_pool`); other callers get an httpx
@@ -19,6 +21,7 @@ pool because httpx has no public hook yet. `PINNED_VERSIONS` and the tests guard
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import socket
@@ -26,7 +29,7 @@ import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -38,6 +41,7 @@ from httpcore._backends.anyio import AnyIOBackend
 
 from diagnostics.config import Config
 from diagnostics.errors import InputError
+from diagnostics.net.hostnames import hostname_problem, lookup_name
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -106,7 +110,7 @@ class BlockedDestination(Exception):
     def describe(self) -> str:
         if self.kind != "address":
             return f"the probe to {self.host} was refused: {self.reason}"
-        if self.host and _parse_ip(self.host) is None:
+        if self.host and _parse_ip(lookup_name(self.host)) is None:
             return f"DNS for {self.host} includes {self.address}, {self.reason}"
         return f"{self.address} is {self.reason}"
 
@@ -246,7 +250,7 @@ class AddressPolicy:
             return False
         for address in addresses:
             ip = _parse_ip(address)
-            if ip is None or not any(ip.version == n.version and ip in n for n in self.allow_networks):
+            if ip is None or not self._in_allowed_network(ip):
                 return False
         return True
 
@@ -273,11 +277,25 @@ class AddressPolicy:
                     return f"on the operator deny list ({network})"
         if host and self.host_allowed(host):
             return None
-        for candidate in candidates:
-            for network in self.allow_networks:
-                if candidate.version == network.version and candidate in network:
-                    return None
+        if self._in_allowed_network(ip):
+            return None
         return denied_reason(ip)
+
+    def _in_allowed_network(self, ip: IPAddress) -> bool:
+        """An allowlist entry admits exactly the addresses it names.
+
+        The IPv4-mapped spelling (::ffff:a.b.c.d) is the same socket address, so it counts; the
+        NAT64 and 6to4 forms are other, global IPv6 destinations and do not (their embedded IPv4
+        is still judged by the deny table).
+        """
+        candidates: list[IPAddress] = [ip]
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            candidates.append(ip.ipv4_mapped)
+        return any(
+            candidate.version == network.version and candidate in network
+            for candidate in candidates
+            for network in self.allow_networks
+        )
 
     def check_all(self, host: str, addresses: Sequence[str]) -> None:
         """Refuse the whole name if any answer is refused (a mixed answer is refused too)."""
@@ -340,25 +358,52 @@ class ProbeLimiter:
 
     def acquire(self, host: str, limit: int) -> bool:
         """Count one probe to `host` and return True, or return False if `limit` is already reached."""
-        key = _normalise_host(host)
+        return self.acquire_target(host, (), limit) is None
+
+    def acquire_target(self, host: str, addresses: Sequence[str], limit: int) -> str | None:
+        """Count one probe against the name and every address it resolved to, all or nothing.
+
+        Returns None when counted, else the key (name or address) whose window is full. Keys are
+        normalised (`target_key`), so `::ffff:a.b.c.d`, decimal, hex or another name for the same
+        address share one window: the limit is per destination, not per spelling.
+        """
+        keys = list(dict.fromkeys([target_key(host), *(target_key(a) for a in addresses)]))
         with self._lock:
             now = self.clock()
             cutoff = now - self.window_s
             if now - self._last_sweep >= self.window_s:
                 self._sweep(cutoff)
                 self._last_sweep = now
-            sent = self._sent.setdefault(key, deque())
-            while sent and sent[0] <= cutoff:
-                sent.popleft()
-            if len(sent) >= limit:
-                return False
-            sent.append(now)
-            return True
+            windows = []
+            for key in keys:
+                sent = self._sent.setdefault(key, deque())
+                while sent and sent[0] <= cutoff:
+                    sent.popleft()
+                if len(sent) >= limit:
+                    return key
+                windows.append(sent)
+            for sent in windows:
+                sent.append(now)
+            return None
 
     def _sweep(self, cutoff: float) -> None:
         """Forget hosts with no probe in the window, so a sweep of many hosts does not leak memory."""
         for key in [k for k, times in self._sent.items() if not times or times[-1] <= cutoff]:
             del self._sent[key]
+
+
+def target_key(host_or_address: str) -> str:
+    """One spelling per destination: an IP in canonical form (the IPv4 inside a v4-mapped, NAT64
+    or 6to4 address, no zone), otherwise the lower-case name without its trailing dot."""
+    ip = _parse_ip(lookup_name(host_or_address))
+    if ip is None:
+        return _normalise_host(host_or_address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
+        embedded = embedded_ipv4(ip)
+        if embedded is not None:
+            return str(embedded[0])
+    return str(ip)
 
 
 PROBE_LIMITER = ProbeLimiter()  # the per-process limiter every guarded backend uses by default
@@ -388,12 +433,33 @@ async def system_resolver(host: str, port: int) -> list[str]:
     def lookup() -> list[Any]:
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
-    try:
+    with _named_dns_errors(host):
         infos = await asyncio.wait_for(loop.run_in_executor(_DNS_EXECUTOR, lookup), DNS_TIMEOUT_S)
+    return _unique_addresses(infos)
+
+
+def resolve_blocking(host: str, port: int) -> list[str]:
+    """The system resolver for synchronous callers (database URLs): same pool, same deadline."""
+    future = _DNS_EXECUTOR.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    with _named_dns_errors(host):
+        infos = future.result(timeout=DNS_TIMEOUT_S)
+    return _unique_addresses(infos)
+
+
+@contextlib.contextmanager
+def _named_dns_errors(host: str) -> Iterator[None]:
+    """getaddrinfo's failures as ResolutionFailed, in the words of the dns-failure finding."""
+    try:
+        yield
     except TimeoutError:
         raise ResolutionFailed(host, "resolver_timeout", f"no answer within {DNS_TIMEOUT_S:g} s") from None
     except socket.gaierror as exc:
         raise ResolutionFailed(host, _gai_kind(exc.errno), exc.strerror or str(exc)) from None
+    except UnicodeError as exc:  # a name the resolver cannot encode (IDNA)
+        raise ResolutionFailed(host, "invalid_name", str(exc)) from None
+
+
+def _unique_addresses(infos: Iterable[Any]) -> list[str]:
     addresses: list[str] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         address = str(sockaddr[0])
@@ -449,10 +515,16 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         target before all of that passed."""
         record = _current_record.get() or ConnectRecord()
         record.host, record.port = host, port
+        problem = hostname_problem(host)
+        if problem is not None:
+            raise ResolutionFailed(host, "invalid_name", problem)
+        name = lookup_name(host)  # `localhost.` is `localhost`: judged, not reported as a DNS failure
         started = time.perf_counter()
-        literal = _parse_ip(host)
+        literal = _parse_ip(name)
         try:
-            addresses = [host.strip("[]")] if literal is not None else await self.resolver(host, port)
+            addresses = [name] if literal is not None else await self.resolver(name, port)
+        except UnicodeError as exc:  # a name the OS resolver cannot encode: nothing was sent
+            raise ResolutionFailed(host, "invalid_name", str(exc)) from None
         finally:
             record.dns_ms = (time.perf_counter() - started) * 1000.0
         record.addresses = list(addresses)
@@ -472,9 +544,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         if self.policy.is_allowlisted(host, addresses):
             return
         limit = self.policy.max_probes_per_minute
-        if not self.limiter.acquire(host, limit):
+        full = self.limiter.acquire_target(host, addresses, limit)
+        if full is not None:
+            via = "" if full == target_key(host) else f" (address {full}, however it is spelled)"
             reason = (
-                f"more than {limit} probes to {host} in the last minute "
+                f"more than {limit} probes to {host}{via} in the last minute "
                 "([network] max_probes_per_target_per_minute)"
             )
             raise BlockedDestination(host, first, reason, addresses, kind="rate_limit")

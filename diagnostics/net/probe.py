@@ -34,6 +34,7 @@ from diagnostics.net.guard import (
     build_pool,
     start_record,
 )
+from diagnostics.net.hostnames import hostname_problem
 from diagnostics.net.tls import TlsDiagnosis, TlsSession, diagnose_tls_error, presented_certificate, session_facts
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -239,6 +240,10 @@ async def exchange(
         result.error, result.error_detail = "invalid_url", str(exc)
         return result
     result.host, result.port = url.host, url.port or (443 if url.scheme == "https" else 80)
+    problem = hostname_problem(url.host)
+    if problem is not None:
+        result.error, result.error_detail = "invalid_url", problem
+        return result
     check_headers(request.headers)
     record = start_record()
     timeline = _Timeline()

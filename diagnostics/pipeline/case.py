@@ -16,7 +16,7 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,11 @@ from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, fingerprint_secret
 from diagnostics.logs import load_attempts
+from diagnostics.net.databases import DatabasePolicy
 from diagnostics.pipeline.logs import analyze_logs
 from diagnostics.pipeline.probe import make_test_event, probe_endpoint, send_event
 from diagnostics.pipeline.signature import debug_signature
+from diagnostics.redaction import redact, redact_outcome
 from diagnostics.report import ReportContext, render_html, render_json, render_markdown
 from diagnostics.signatures import sign_headers
 
@@ -247,8 +249,8 @@ def sql_endpoints(config: Config, limit: int = 500) -> list[str]:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(parsed)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise InputError(f"not a usable database URL: {exc}", field="logs.url") from exc
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise InputError(f"not a usable database URL: {exc}", field="logs.url") from None
     endpoint = column("endpoint")
     query = select(endpoint).distinct().select_from(table(table_name)).where(endpoint.is_not(None))
     try:
@@ -321,8 +323,10 @@ def run_case(
         except InputError as exc:
             parts[kind] = Outcome(subject=case.subject, findings=[_part_error(kind, case.subject, exc)])
         part_progress(f"{kind}: done", 1.0)
-    outcome = merge_outcomes(case.subject, parts)
-    context = ReportContext(ticket=case.ticket, customer=case.customer, profile_label=profile.label)
+    forbidden = [case.secret] if case.secret else []
+    outcome = redact_outcome(merge_outcomes(case.subject, parts), forbidden)
+    context = ReportContext(ticket=redact(case.ticket, forbidden), customer=redact(case.customer, forbidden),
+                            profile_label=profile.label)
     reports = render_reports(outcome, context)
     assert case.case_id is not None
     stored = store.record_run(
@@ -332,7 +336,7 @@ def run_case(
         kinds=kinds,
         started_at=started,
         secret_fingerprint=fingerprint_secret(case.secret) if case.secret else "",
-        forbidden=[case.secret] if case.secret else [],
+        forbidden=forbidden,
     )
     report("stored", 1.0)
     return RunResult(
@@ -363,8 +367,11 @@ def record_part_run(
     if context is None:
         label = config.profile(profile or record.profile).label
         context = ReportContext(ticket=record.ticket, customer=record.customer, profile_label=label)
-    merged = merge_outcomes(outcome.subject or record.endpoint_url or record.ticket, {kind: outcome})
     forbidden = [s for s in (secret, *other_secrets) if s]
+    merged = redact_outcome(
+        merge_outcomes(outcome.subject or record.endpoint_url or record.ticket, {kind: outcome}), forbidden
+    )
+    context = replace(context, ticket=redact(context.ticket, forbidden), customer=redact(context.customer, forbidden))
     return store.record_run(
         case_id,
         merged,
@@ -594,7 +601,7 @@ def run_logs_part(case: Case, config: Config, progress: Progress) -> Outcome:
     if not source.url:
         raise InputError("no delivery-log SQL source is configured ([logs] url)", field="logs.url")
     return analyze_logs([source.url], config=config, profile=case.profile, endpoint=source.endpoint,
-                        table=source.table)
+                        table=source.table, database_policy=DatabasePolicy.untrusted(config, "case"))
 
 
 RUNNERS: dict[str, Runner] = {

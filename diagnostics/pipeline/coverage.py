@@ -43,6 +43,7 @@ from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, sort_findings
 from diagnostics.logs import load_attempts
 from diagnostics.logs.sources import is_database_url
+from diagnostics.net.databases import parse_database_url
 from diagnostics.payloads import PayloadSample, group_by_type, load_payload_samples
 from diagnostics.schema_diff import SchemaShaper, Shape, ShapeDiff, diff_shapes, shape_of_samples
 from diagnostics.subscriptions import Subscription, load_subscriptions
@@ -233,6 +234,7 @@ def _log_stats(
     if pushdown and len(logs) == 1 and is_database_url(logs[0]):
         # One database: aggregate inside it; only aggregates and the payload sample come back.
         executed: list[str] = []
+        parse_database_url(logs[0])  # a malformed URL is a one-line InputError, not a ValueError
         stats = collect_source_stats(logs[0], table=options.get("table"), query=options.get("query"),
                                      mapping=options.get("mapping"), since=start, until=end, executed=executed)
         return stats, "the source database", executed

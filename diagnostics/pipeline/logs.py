@@ -30,6 +30,7 @@ from diagnostics.logs import AttemptTable, load_attempts
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
 from diagnostics.logs.schema import sql_literal
 from diagnostics.logs.sources import is_database_url
+from diagnostics.net.databases import OPERATOR, DatabasePolicy
 from diagnostics.profiles import SenderProfile
 
 VIEWS = ("auto", "fleet", "endpoints")
@@ -125,6 +126,7 @@ def analyze_logs(
     view: str = "auto",
     details: str | None = None,
     spark_master: str | None = None,
+    database_policy: DatabasePolicy = OPERATOR,
 ) -> Outcome:
     """Load the sources (files or database URLs) and analyze them under a sender profile."""
     config = config or load_config()
@@ -160,6 +162,7 @@ def analyze_logs(
         naive_is_utc=naive_is_utc,
         strict=strict,
         max_file_bytes=max_file_bytes,
+        database_policy=database_policy,
     )
     try:
         return analyze_attempts(attempts, chosen, endpoint=None if pushed_down else endpoint, view=view,

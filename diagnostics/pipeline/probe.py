@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import json
 import ssl
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from diagnostics.net.guard import AddressPolicy, Resolver
 from diagnostics.net.probe import Exchange, ProbeClient, ProbeRequest
 from diagnostics.net.tls import describe_session
 from diagnostics.profiles import SenderProfile
+from diagnostics.redaction import redact_outcome
 from diagnostics.signatures import sign_headers
 
 T = TypeVar("T")
@@ -216,9 +218,15 @@ async def observe_endpoint(
 async def _follow_redirects(
     client: ProbeClient, start: Exchange, profile: SenderProfile, options: ProbeOptions
 ) -> list[Exchange]:
-    """Follow Location hop by hop through the same guard, for diagnosis only."""
+    """Follow Location hop by hop through the same guard, for diagnosis only.
+
+    One deadline covers the whole chain, starting with the request that answered 3xx: a sender
+    that follows redirects gives the delivery one timeout, and a chain of slow hops must not
+    stretch a 2 s probe into five times that.
+    """
     chain: list[Exchange] = []
     current = start
+    ends_at = time.monotonic() + profile.timeout_s - start.total_ms / 1000.0
     for _hop in range(options.max_redirect_hops):
         location = current.header("location")
         if not location:
@@ -227,12 +235,27 @@ async def _follow_redirects(
             target = str(httpx.URL(current.url).join(location))
         except (httpx.InvalidURL, ValueError):
             break
-        hop = await client.send(ProbeRequest(target, b"{}", label="redirect hop"), deadline_s=profile.timeout_s)
+        remaining = ends_at - time.monotonic()
+        if remaining <= 0:
+            chain.append(_deadline_spent(target, profile.timeout_s))
+            break
+        hop = await client.send(ProbeRequest(target, b"{}", label="redirect hop"), deadline_s=remaining)
         chain.append(hop)
         if not (hop.status_code and 300 <= hop.status_code <= 399) or hop.error:
             break
         current = hop
     return chain
+
+
+def _deadline_spent(url: str, timeout_s: float) -> Exchange:
+    """The hop that was not sent because the chain had used up its one deadline."""
+    return Exchange(
+        url=url,
+        label="redirect hop",
+        deadline_s=timeout_s,
+        error="timeout",
+        error_detail=f"not sent: the redirect chain used up the whole {timeout_s:g} s deadline",
+    )
 
 
 def _describe(result: Exchange) -> str:
@@ -316,7 +339,8 @@ async def probe_endpoint_async(
             scheme_options=config.get("signature", chosen_scheme) if chosen_scheme == "hmac" else None,
             progress=progress,
         )
-    return build_outcome(observations, profile, judge_probe(observations, profile))
+    outcome = build_outcome(observations, profile, judge_probe(observations, profile))
+    return redact_outcome(outcome, [secret])  # an endpoint may reflect the secret, in any encoding
 
 
 def probe_endpoint(

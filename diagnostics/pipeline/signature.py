@@ -14,6 +14,7 @@ from typing import Any
 
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome, fingerprint_secret
+from diagnostics.redaction import redact_outcome
 from diagnostics.signatures import Headers, detect_scheme, get_scheme
 from diagnostics.signatures.base import Presented, Scheme, check_body, parse_timestamp
 from diagnostics.signatures.debugger import SearchResult, search
@@ -79,9 +80,10 @@ def debug_signature(
         findings.append(no_match_finding(ctx, result))
     findings.extend(shape_findings(ctx))
     metrics = _metrics(chosen, presented, result, secret_list, detection_reason, also_present, judgment, scheme)
-    return Outcome(
+    outcome = Outcome(
         subject=subject, findings=findings, metrics=metrics, tables=_tables(presented, result), kind="signature"
     )
+    return redact_outcome(outcome, secret_list)  # a body or header may carry a secret in any encoding
 
 
 def _tables(presented: Presented, result: SearchResult) -> dict[str, list[dict[str, Any]]]:

@@ -44,6 +44,11 @@ async def public_resolver(host: str, port: int) -> list[str]:
     return [PUBLIC]
 
 
+async def two_hosts_resolver(host: str, port: int) -> list[str]:
+    """`other.example.com` lives at another public address (the limit counts addresses too)."""
+    return ["93.184.215.15"] if host.startswith("other.") else [PUBLIC]
+
+
 class ToListener(httpcore.AsyncNetworkBackend):
     """Dials the counting listener whatever (public) address the guard chose: a stand-in internet."""
 
@@ -241,14 +246,14 @@ def test_rate_limit_refuses_without_a_packet_and_reopens_after_the_window() -> N
     with counting_listener() as listener:
         policy = AddressPolicy.build(max_probes_per_minute=3)
         backend = GuardedBackend(
-            policy, resolver=public_resolver, inner=ToListener(listener.port), limiter=ProbeLimiter(clock=clock)
+            policy, resolver=two_hosts_resolver, inner=ToListener(listener.port), limiter=ProbeLimiter(clock=clock)
         )
         assert connect(backend, "hooks.example.com", 443, times=4) == [None, None, None, "rate_limit"]
         assert settled_count(listener, 3) == 3
         with pytest.raises(BlockedDestination) as info:
             asyncio.run(backend.connect_tcp("hooks.example.com", 443, timeout=2.0))
         assert settled_count(listener, 3) == 3
-        assert connect(backend, "other.example.com", 443) == [None]  # a sweep of other hosts goes on
+        assert connect(backend, "other.example.com", 443) == [None]  # a sweep of other hosts (other addresses) goes on
         clock.now += 60.0
         assert connect(backend, "hooks.example.com", 443) == [None]
         assert settled_count(listener, 5) == 5

@@ -290,7 +290,8 @@ def test_run_case_reads_the_log_from_a_sql_source_with_the_endpoint_pushed_down(
     frame.to_sql("case_attempts", engine, index=False, if_exists="replace", method="multi", chunksize=2000,
                  dtype={"attempted_at": sa.DateTime(timezone=True)})
     engine.dispose()
-    # When a case names the SQL source and one endpoint
+    # When a case names the SQL source (allowlisted for databases: it is on loopback) and one endpoint
+    config.override("databases", "allow", ["127.0.0.1/32"], source="test")
     case = Case(ticket="ZD-SQL", log_source=LogSource(url=postgres_url, table="case_attempts", endpoint="ep_rotated"))
     result = run_case(case, config)
     # Then only that endpoint's attempts were analyzed and the secret-rotation flip is found

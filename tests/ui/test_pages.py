@@ -212,10 +212,20 @@ def test_cases_page_searches_reruns_and_compares(app: AppTest) -> None:
     assert {m.label: m.value for m in app.metric}["Not rechecked"] == "1"
 
 
-def test_settings_shows_sources_and_hides_passwords(demo_workspace: DemoWorkspace, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://support:hunter2-db-password@db.internal/logs", "db.internal"),
+        # issue 14: a URL that does not parse (`:notaport`) is masked too, without an exception
+        ("postgresql://support:hunter2-db-password@db.internal:notaport/l", "support:***@db.internal:notaport"),
+    ],
+)
+def test_settings_shows_sources_and_hides_passwords(
+    demo_workspace: DemoWorkspace, monkeypatch, url: str, expected: str
+) -> None:
     import streamlit as st
 
-    monkeypatch.setenv("DIAGNOSTICS_LOG_DB_URL", "postgresql://support:hunter2-db-password@db.internal/logs")
+    monkeypatch.setenv("DIAGNOSTICS_LOG_DB_URL", url)
     st.cache_resource.clear()
     try:
         app = AppTest.from_file(APP, default_timeout=60).run()
@@ -223,7 +233,7 @@ def test_settings_shows_sources_and_hides_passwords(demo_workspace: DemoWorkspac
         assert not app.exception
         shown = "\n".join(df.value.to_csv() for df in app.dataframe)
         assert "hunter2-db-password" not in shown and "environment (DIAGNOSTICS_LOG_DB_URL)" in shown
-        assert "db.internal" in shown
+        assert expected in shown
     finally:
         monkeypatch.delenv("DIAGNOSTICS_LOG_DB_URL")
         st.cache_resource.clear()

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
+from diagnostics.config import mask_passwords
 from diagnostics.profiles import all_profiles
 from diagnostics.ui import state
 
-URL_SETTINGS = {"database.url", "logs.url"}
 
-
-def _masked(setting: str, value: object) -> str:
-    """Database URLs are shown without their password."""
-    if setting in URL_SETTINGS and value:
-        try:
-            return make_url(str(value)).render_as_string(hide_password=True)
-        except ArgumentError:
-            return "(invalid URL)"
-    return str(value)
+def _masked(value: object) -> str:
+    """Passwords in URLs are never shown (`Config.flat` rows are masked already)."""
+    return str(mask_passwords(value))
 
 
 def main() -> None:
@@ -30,7 +22,7 @@ def main() -> None:
         f"Read from {config.path or 'defaults only'}; environment variables override the file. "
         "Change them in diagnostics.toml or the environment and restart the app."
     )
-    rows = [{**row, "value": _masked(row["setting"], row["value"])} for row in config.flat()]
+    rows = [{**row, "value": _masked(row["value"])} for row in config.flat()]
     st.subheader("Configuration")
     st.dataframe(pd.DataFrame(rows), hide_index=True)
 
@@ -55,10 +47,10 @@ def main() -> None:
     sources = [
         {"what": "allowlist (private addresses that may be probed)", "value": ", ".join(allow) or "(empty)",
          "source": config.source_of("network", "allow")},
-        {"what": "case store", "value": _masked("database.url", config.database_url),
+        {"what": "case store", "value": _masked(config.database_url),
          "source": config.source_of("database", "url") if config.get("database", "url")
          else "default: SQLite file in the workspace"},
-        {"what": "delivery-log SQL source", "value": _masked("logs.url", config.get("logs", "url")) or "(none)",
+        {"what": "delivery-log SQL source", "value": _masked(config.get("logs", "url") or "") or "(none)",
          "source": config.source_of("logs", "url")},
         {"what": "workspace", "value": str(config.workspace), "source": config.source_of("workspace", "path")},
     ]
