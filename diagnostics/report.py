@@ -134,7 +134,11 @@ _STATUS_MARK = {
 
 def render_text(outcome: Outcome) -> str:
     """Terminal output: one block per finding, then the tables."""
-    lines = [f"Subject: {outcome.subject}", ""]
+    lines = [f"Subject: {outcome.subject}"]
+    choice = outcome.metrics.get("profile_choice")
+    if choice:
+        lines.append(f"Judged by: the {choice['label']} sender profile ({choice['reason']})")
+    lines.append("")
     for finding in sort_findings(outcome.findings):
         lines.append(f"[{_STATUS_MARK[finding.status]}] {finding.title}  ({finding.code}, {finding.severity.value})")
         if finding.summary:

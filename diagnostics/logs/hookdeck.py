@@ -45,12 +45,12 @@ def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
     }
 
 
-def read_pages(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+def read_pages(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The last page decides: a `pagination.next` cursor means more attempts follow."""
     pagination = pages[-1].get("pagination")
     cursor = pagination.get("next") if isinstance(pagination, Mapping) else None
     if not cursor:
-        return None
+        return {"partial": False, "pages": len(pages)}
     return {
         "partial": True,
         "pages": len(pages),

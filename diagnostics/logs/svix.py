@@ -49,11 +49,11 @@ def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
     }
 
 
-def read_pages(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+def read_pages(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The last page decides: `done: false` means more attempts follow from `iterator`."""
     last = pages[-1]
     if last.get("done") is not False:
-        return None
+        return {"partial": False, "pages": len(pages)}
     cursor = last.get("iterator")
     return {
         "partial": True,
