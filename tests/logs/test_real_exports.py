@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from diagnostics.errors import InputError
+from diagnostics.findings import Status
 from diagnostics.logs import load_attempts
 from diagnostics.logs.detect import SAMPLE_RECORDS, detect_format
 from diagnostics.logs.taxonomy import HOOKDECK_ERROR_CODES, classify_error_text, hookdeck_error_kind
+from diagnostics.pipeline.logs import analyze_logs
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
 
@@ -154,3 +156,9 @@ def test_a_file_detected_as_nothing_says_what_it_looked_like(tmp_path: Path) -> 
     none.write_text(json.dumps([{"a": 1}]))
     with pytest.raises(InputError, match="shares no identifying field with Svix, Hookdeck, Convoy or GitHub"):
         load_attempts([str(none)])
+
+
+def test_delivery_details_are_analyzed_with_their_payloads() -> None:
+    outcome = analyze_logs([fixture("github_delivery_details.json")])
+    order = next(f for f in outcome.findings if f.code == "out-of-order-delivery")
+    assert order.status is not Status.ERROR  # not "the log has no payloads"
