@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "diagnostics.cli.info",
     "diagnostics.cli.coverage",
     "diagnostics.cli.analyze",
+    "diagnostics.cli.pull",
     "diagnostics.cli.probe",
     "diagnostics.cli.sandbox",
     "diagnostics.cli.signatures",

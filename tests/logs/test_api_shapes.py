@@ -9,15 +9,15 @@ required fields are written out below from github/rest-api-description.
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openapi_schema_validator import OAS30Validator
 
+from tests.support.openapi import component, description
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
-APIS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "platform-apis"
 CONVOY_ATTEMPTS = "/v1/projects/{projectID}/eventdeliveries/{eventDeliveryID}/deliveryattempts"
 
 # github/rest-api-description, components/schemas/hook-delivery-item and hook-delivery.
@@ -47,15 +47,6 @@ GITHUB_DETAIL: dict[str, Any] = {
                                     "payload": {"type": "string", "nullable": True}}},
     },
 }
-
-
-@cache
-def description(name: str) -> dict[str, Any]:
-    return json.loads((APIS / name).read_text())
-
-
-def component(doc: str, name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}", "components": description(doc)["components"]}
 
 
 def convoy_attempt_list() -> dict[str, Any]:
