@@ -1,6 +1,7 @@
 """Waiting out rate limits: a transport that retries a 429 after the time `Retry-After` gives.
 
-Platform APIs answer 429 with `Retry-After` (seconds or an HTTP date). Retrying below the SDK
+Platform APIs answer 429 with `Retry-After` (seconds or an HTTP date); GitHub's secondary rate
+limit answers 403 with `Retry-After` (`retry_forbidden`). Retrying below the SDK
 (at the httpx transport) keeps one rule for every connector, whether it uses an official SDK
 or plain httpx. Waits are capped, so a hostile or broken answer cannot park a pull for hours.
 """
@@ -38,7 +39,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 class RetryAfterTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport: a 429 is retried after its Retry-After, up to MAX_RETRIES times."""
+    """Wraps a transport: a 429 (or a 403 with Retry-After, when asked) is retried after its wait."""
 
     def __init__(
         self,
@@ -47,17 +48,22 @@ class RetryAfterTransport(httpx.AsyncBaseTransport):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_wait: Callable[[float], None] | None = None,
         max_retries: int = MAX_RETRIES,
+        retry_forbidden: bool = False,
     ) -> None:
         self.inner = inner
         self.sleep = sleep
         self.on_wait = on_wait
         self.max_retries = max_retries
+        self.retry_forbidden = retry_forbidden
         self.waits: list[float] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         for _ in range(self.max_retries):
-            if response.status_code != 429:
+            limited = response.status_code == 429 or (
+                self.retry_forbidden and response.status_code == 403 and "retry-after" in response.headers
+            )
+            if not limited:
                 break
             wait = retry_after_seconds(response.headers.get("retry-after"))
             await response.aclose()

@@ -15,10 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,15 +26,12 @@ from svix.api.message_attempt import MessageAttemptAsync, MessageAttemptListByEn
 from svix.exceptions import HttpError
 
 from diagnostics.errors import InputError
-from diagnostics.net.guard import AddressPolicy, BlockedDestination, build_transport
-from diagnostics.platforms.retry_after import RetryAfterTransport
+from diagnostics.net.guard import AddressPolicy, BlockedDestination
+from diagnostics.platforms.common import TIMEOUT_S, Progress, Sleep, atomic_output, guarded_http, network_error
 
 DEFAULT_BASE_URL = "https://api.svix.com"
 PAGE_SIZE = 250  # the API's maximum `limit`
-TIMEOUT_S = 30.0
 SDK_RETRY_SCHEDULE = [0.5, 1.0, 2.0]  # the SDK's own retries of 5xx answers
-
-Progress = Callable[[int, int], None]  # (pages, attempts) so far
 
 
 @dataclass
@@ -64,7 +59,7 @@ def pull_to_file(
     max_attempts: int | None = None,
     page_size: int = PAGE_SIZE,
     progress: Progress | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Sleep = asyncio.sleep,
 ) -> PullResult:
     """Pull every attempt of one endpoint into `output`; nothing is left behind on an error.
 
@@ -75,33 +70,23 @@ def pull_to_file(
         raise InputError("no Svix API token given (pass it on standard input with --token -)", field="--token")
     if max_attempts is not None and max_attempts < 1:
         raise InputError("--max-attempts must be at least 1", field="--max-attempts")
-    target = Path(output)
-    if not target.parent.exists():
-        raise InputError("the output folder does not exist", file=output)
-    tmp = target.with_name(target.name + ".part")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            result = asyncio.run(_pull(fh, token.strip(), app_id, endpoint_id, policy, base_url, since, until,
-                                       max_attempts, page_size, progress, sleep))
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_output(output) as fh:
+        result = asyncio.run(_pull(fh, token.strip(), app_id, endpoint_id, policy, base_url, since, until,
+                                   max_attempts, page_size, progress, sleep))
     result.path = output
     return result
 
 
 async def _pull(fh: Any, token: str, app_id: str, endpoint_id: str, policy: AddressPolicy, base_url: str,
                 since: datetime | None, until: datetime | None, max_attempts: int | None, page_size: int,
-                progress: Progress | None, sleep: Callable[[float], Awaitable[None]]) -> PullResult:
-    transport = RetryAfterTransport(build_transport(policy), sleep=sleep)
+                progress: Progress | None, sleep: Sleep) -> PullResult:
+    http, transport = guarded_http(policy, sleep=sleep)
     sdk_client = AuthenticatedClient(base_url=base_url, token=token, retry_schedule=SDK_RETRY_SCHEDULE,
                                      timeout=TIMEOUT_S, follow_redirects=False, raise_on_unexpected_status=True,
                                      headers={"user-agent": "webhook-doctor"})
     result = PullResult(path="")
     fh.write('{"data": [\n')
-    async with httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False,
-                                 timeout=TIMEOUT_S) as http:
+    async with http:
         attempts = MessageAttemptAsync(sdk_client, http)
         iterator: str | None = None
         while True:
@@ -137,12 +122,8 @@ async def _page(api: MessageAttemptAsync, app_id: str, endpoint_id: str,
         return await api.list_by_endpoint(app_id, endpoint_id, options)
     except HttpError as exc:
         raise _http_error(exc, app_id, endpoint_id) from None
-    except BlockedDestination as exc:
-        raise InputError(f"the Svix API address is refused by the SSRF guard ({exc.describe()}); add its host to "
-                         "[network] allow for a self-hosted Svix", field="--base-url") from None
-    except httpx.RequestError as exc:
-        raise InputError(f"cannot reach Svix at {base_url} ({type(exc).__name__}); check --base-url and the "
-                         "network", field="--base-url") from None
+    except (BlockedDestination, httpx.RequestError) as exc:
+        raise network_error("Svix", base_url, exc) from None
     except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
         what = "not JSON" if isinstance(exc, json.JSONDecodeError) else "JSON that is not a Svix attempt list"
         raise InputError(f"{base_url} answered with {what}: is --base-url the Svix API (not the dashboard)?",
