@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -18,6 +19,27 @@ from diagnostics.platforms.retry_after import RetryAfterTransport
 TIMEOUT_S = 30.0
 Progress = Callable[[int, int], None]  # (pages, attempts) so far
 Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class PullResult:
+    """What a pull wrote: the file, how many attempts and pages, whether the list was exhausted."""
+
+    path: str
+    attempts: int = 0
+    pages: int = 0
+    done: bool = False
+    next_cursor: str | None = None  # where a stopped pull would resume (Svix iterator, GitHub cursor URL)
+    waits: list[float] = field(default_factory=list)  # Retry-After waits honoured, in seconds
+
+
+def check_pull_options(platform: str, token: str, max_attempts: int | None) -> str:
+    """The token, stripped; an empty token or a max below 1 is refused before any request."""
+    if not token or not token.strip():
+        raise InputError(f"no {platform} token given (pass it on standard input with --token -)", field="--token")
+    if max_attempts is not None and max_attempts < 1:
+        raise InputError("--max-attempts must be at least 1", field="--max-attempts")
+    return token.strip()
 
 
 def guarded_http(policy: AddressPolicy, *, sleep: Sleep = asyncio.sleep,

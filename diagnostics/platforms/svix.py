@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,23 +26,20 @@ from svix.exceptions import HttpError
 
 from diagnostics.errors import InputError
 from diagnostics.net.guard import AddressPolicy, BlockedDestination
-from diagnostics.platforms.common import TIMEOUT_S, Progress, Sleep, atomic_output, guarded_http, network_error
+from diagnostics.platforms.common import (
+    TIMEOUT_S,
+    Progress,
+    PullResult,
+    Sleep,
+    atomic_output,
+    check_pull_options,
+    guarded_http,
+    network_error,
+)
 
 DEFAULT_BASE_URL = "https://api.svix.com"
 PAGE_SIZE = 250  # the API's maximum `limit`
 SDK_RETRY_SCHEDULE = [0.5, 1.0, 2.0]  # the SDK's own retries of 5xx answers
-
-
-@dataclass
-class PullResult:
-    """What a pull wrote: the file, how many attempts and pages, whether the list was exhausted."""
-
-    path: str
-    attempts: int = 0
-    pages: int = 0
-    done: bool = False
-    next_iterator: str | None = None
-    waits: list[float] = field(default_factory=list)  # Retry-After waits honoured, in seconds
 
 
 def pull_to_file(
@@ -66,12 +62,9 @@ def pull_to_file(
     Raises InputError (one line naming Svix and what to do) for a refused token, an unknown app
     or endpoint, an answer that is not the Svix API, an address the guard refuses, or no answer.
     """
-    if not token or not token.strip():
-        raise InputError("no Svix API token given (pass it on standard input with --token -)", field="--token")
-    if max_attempts is not None and max_attempts < 1:
-        raise InputError("--max-attempts must be at least 1", field="--max-attempts")
+    token = check_pull_options("Svix API", token, max_attempts)
     with atomic_output(output) as fh:
-        result = asyncio.run(_pull(fh, token.strip(), app_id, endpoint_id, policy, base_url, since, until,
+        result = asyncio.run(_pull(fh, token, app_id, endpoint_id, policy, base_url, since, until,
                                    max_attempts, page_size, progress, sleep))
     result.path = output
     return result
@@ -108,9 +101,9 @@ async def _pull(fh: Any, token: str, app_id: str, endpoint_id: str, policy: Addr
                 break
             if (max_attempts is not None and result.attempts >= max_attempts) or not iterator:
                 break
-    result.next_iterator = None if result.done else iterator
+    result.next_cursor = None if result.done else iterator
     result.waits = list(transport.waits)
-    fh.write("\n], " + json.dumps({"iterator": result.next_iterator, "prevIterator": None, "done": result.done})[1:]
+    fh.write("\n], " + json.dumps({"iterator": result.next_cursor, "prevIterator": None, "done": result.done})[1:]
              + os.linesep)
     return result
 

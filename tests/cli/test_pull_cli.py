@@ -1,4 +1,4 @@
-"""`python -m diagnostics pull svix`: token on standard input, a one-line summary, then `analyze`."""
+"""`python -m diagnostics pull svix|github`: token on standard input, a one-line summary, then `analyze`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from diagnostics.cli import main
+from tests.support.github_api import HOOK, REPO, serve_github
+from tests.support.github_api import TOKEN as GITHUB_TOKEN
 from tests.support.svix_api import APP, ENDPOINT, TOKEN, serve_svix
 
 
@@ -51,3 +53,18 @@ def test_a_refused_token_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1].startswith("error: ") and "Svix refused the API token (401" in err[-1]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pull_github_then_analyze(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DIAGNOSTICS_ALLOW", "127.0.0.1")
+    output = tmp_path / "gh.json"
+    with serve_github() as (base_url, seen):
+        seen.limit_at = None
+        monkeypatch.setattr("sys.stdin", io.StringIO(GITHUB_TOKEN + "\n"))
+        code = main(["pull", "github", "--repo", REPO, "--hook", str(HOOK), "--base-url", base_url, "--token", "-",
+                     "--output", str(output)])
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("pulled 50 attempts in 1 page(s)") and "(complete)" in out
+    assert main(["analyze", str(output), "--format", "json"]) in (0, 1)
+    assert json.loads(capsys.readouterr().out)["metrics"]["profile"] == "github"

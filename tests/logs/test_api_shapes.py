@@ -3,7 +3,7 @@
 Svix, Hookdeck and Convoy fixtures are validated against their OpenAPI documents in
 ../shared/data/platform-apis (OpenAPI 3.0 semantics: `nullable`, `$ref` into components).
 GitHub's description is not stored (13 MB); its `hook-delivery-item` and `hook-delivery`
-required fields are written out below from github/rest-api-description.
+required fields are written out in tests/support/openapi.py from github/rest-api-description.
 """
 
 from __future__ import annotations
@@ -15,39 +15,10 @@ from typing import Any
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from tests.support.openapi import component, description
+from tests.support.openapi import GITHUB_DETAIL, GITHUB_ITEM, component, description
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
 CONVOY_ATTEMPTS = "/v1/projects/{projectID}/eventdeliveries/{eventDeliveryID}/deliveryattempts"
-
-# github/rest-api-description, components/schemas/hook-delivery-item and hook-delivery.
-GITHUB_ITEM: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "guid", "delivered_at", "redelivery", "duration", "status", "status_code", "event", "action",
-                 "installation_id", "repository_id"],
-    "properties": {
-        "id": {"type": "integer"}, "guid": {"type": "string"}, "delivered_at": {"type": "string"},
-        "redelivery": {"type": "boolean"}, "duration": {"type": "number"}, "status": {"type": "string"},
-        "status_code": {"type": "integer"}, "event": {"type": "string"},
-        "action": {"type": "string", "nullable": True}, "installation_id": {"type": "integer", "nullable": True},
-        "repository_id": {"type": "integer", "nullable": True},
-        "throttled_at": {"type": "string", "nullable": True}, "url": {"type": "string"},
-    },
-}
-GITHUB_DETAIL: dict[str, Any] = {
-    **GITHUB_ITEM,
-    "required": [*GITHUB_ITEM["required"], "request", "response"],
-    "properties": {
-        **GITHUB_ITEM["properties"],
-        "request": {"type": "object", "required": ["headers", "payload"],
-                    "properties": {"headers": {"type": "object", "nullable": True},
-                                   "payload": {"type": "object", "nullable": True}}},
-        "response": {"type": "object", "required": ["headers", "payload"],
-                     "properties": {"headers": {"type": "object", "nullable": True},
-                                    "payload": {"type": "string", "nullable": True}}},
-    },
-}
-
 
 def convoy_attempt_list() -> dict[str, Any]:
     doc = description("convoy-openapi3.json")

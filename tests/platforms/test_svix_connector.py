@@ -78,7 +78,7 @@ def test_max_attempts_stops_the_pull_and_the_analysis_says_it_is_partial(svix_se
     seen.rate_limit_at = None
     result, _ = pull(base_url, tmp_path / "first.json", page_size=20, max_attempts=25)
     assert (result.attempts, result.pages, result.done) == (25, 2, False)
-    assert result.next_iterator == ATTEMPTS[24]["id"]
+    assert result.next_cursor == ATTEMPTS[24]["id"]
     document = json.loads((tmp_path / "first.json").read_text())
     assert len(document["data"]) == 25 and document["done"] is False
     assert not list(PAGE_SHAPE.iter_errors(document))  # what we write is Svix's own list shape

@@ -9,17 +9,17 @@ token, answers one 429 with Retry-After in the middle (`Seen.rate_limit_at`), an
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from openapi_schema_validator import OAS30Validator
 
+from tests.support.loopback_api import serve
 from tests.support.openapi import component
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "svix_attempts.json"
@@ -78,13 +78,5 @@ class SvixHandler(BaseHTTPRequestHandler):
 
 @contextmanager
 def serve_svix() -> Iterator[tuple[str, Seen]]:
-    seen = Seen()
-    handler = type("Handler", (SvixHandler,), {"seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(SvixHandler, Seen()) as served:
+        yield served
