@@ -14,14 +14,13 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from openapi_schema_validator import OAS30Validator
 
-from tests.support.loopback_api import serve
+from tests.support.loopback_api import ApiHandler, serve
 from tests.support.openapi import GITHUB_ITEM
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "github_deliveries.json"
@@ -42,21 +41,8 @@ def cursor(position: int) -> str:
     return base64.urlsafe_b64encode(f"v1:{position}".encode()).decode()
 
 
-class GitHubHandler(BaseHTTPRequestHandler):
+class GitHubHandler(ApiHandler):
     seen: Seen
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self) -> None:
         url = urlparse(self.path)
@@ -65,14 +51,14 @@ class GitHubHandler(BaseHTTPRequestHandler):
                                    "version": self.headers.get("X-GitHub-Api-Version"),
                                    "accept": self.headers.get("Accept")})
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return self._send(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest",
+            return self.answer(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest",
                                     "status": "401"})
         if url.path != f"/repos/{REPO}/hooks/{HOOK}/deliveries":
-            return self._send(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest",
+            return self.answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest",
                                     "status": "404"})
         if len(self.seen.requests) == self.seen.limit_at:
             self.seen.limit_at = None
-            return self._send(403, {"message": "You have exceeded a secondary rate limit."}, {"Retry-After": "3"})
+            return self.answer(403, {"message": "You have exceeded a secondary rate limit."}, {"Retry-After": "3"})
         per_page = int(query.get("per_page", "30"))
         start = int(base64.urlsafe_b64decode(query["cursor"]).decode().split(":")[1]) if "cursor" in query else 0
         page = DELIVERIES[start:start + per_page]
@@ -82,7 +68,7 @@ class GitHubHandler(BaseHTTPRequestHandler):
             host = "evil.example:8443" if self.seen.hostile else self.headers["Host"]
             headers["Link"] = (f'<http://{host}{url.path}?per_page={per_page}&cursor={cursor(start + per_page)}>; '
                                f'rel="next"')
-        return self._send(200, page, headers)
+        return self.answer(200, page, headers)
 
 
 @contextmanager

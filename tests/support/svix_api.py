@@ -12,14 +12,13 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from openapi_schema_validator import OAS30Validator
 
-from tests.support.loopback_api import serve
+from tests.support.loopback_api import ApiHandler, serve
 from tests.support.openapi import component
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "svix_attempts.json"
@@ -36,35 +35,22 @@ class Seen:
     html: bool = False
 
 
-class SvixHandler(BaseHTTPRequestHandler):
+class SvixHandler(ApiHandler):
     seen: Seen
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None, kind: str = "json") -> None:
-        data = (json.dumps(body) if kind == "json" else body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json" if kind == "json" else "text/html")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self) -> None:
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.seen.requests.append({"path": url.path, "query": query, "auth": self.headers.get("Authorization")})
         if self.seen.html:
-            return self._send(200, "<html><body>Svix dashboard</body></html>", kind="html")
+            return self.answer(200, "<html><body>Svix dashboard</body></html>", content_type="text/html")
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return self._send(401, {"code": "authentication_failed", "detail": "Invalid token"})
+            return self.answer(401, {"code": "authentication_failed", "detail": "Invalid token"})
         if url.path != f"/api/v1/app/{APP}/attempt/endpoint/{ENDPOINT}":
-            return self._send(404, {"code": "not_found", "detail": "Entity not found"})
+            return self.answer(404, {"code": "not_found", "detail": "Entity not found"})
         if len(self.seen.requests) == self.seen.rate_limit_at:
             self.seen.rate_limit_at = None
-            return self._send(429, {"code": "rate_limited", "detail": "Too many requests"}, {"Retry-After": "2"})
+            return self.answer(429, {"code": "rate_limited", "detail": "Too many requests"}, {"Retry-After": "2"})
         limit = int(query.get("limit", "50"))
         start = 0
         if "iterator" in query:
@@ -73,7 +59,7 @@ class SvixHandler(BaseHTTPRequestHandler):
         done = start + limit >= len(ATTEMPTS)
         page = {"data": data, "iterator": data[-1]["id"] if data else None, "prevIterator": None, "done": done}
         assert not list(PAGE_SHAPE.iter_errors(page))
-        return self._send(200, page)
+        return self.answer(200, page)
 
 
 @contextmanager
