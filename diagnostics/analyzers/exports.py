@@ -48,7 +48,8 @@ def analyze(a: LogAnalysis) -> list[Finding]:
             code="partial-export",
             status=Status.WARN,
             severity=Severity.MEDIUM,
-            title=f"{len(partial)} of {len(paged)} export file(s) are one page of a longer list",
+            title="The export is one page of a longer list" if len(paged) == 1
+            else f"{len(partial)} of {len(paged)} export files stop before the end of their list",
             summary=f"The {' and '.join(names)} export stops where more attempts follow, so every count, rate and "
             f"outage here covers only the pages in the file. To get the rest, {first['rerun']}.",
             subject=a.subject,

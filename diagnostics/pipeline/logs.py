@@ -45,7 +45,7 @@ def analyze_attempts(
     endpoint: str | None = None,
     view: str = "auto",
     details: str | None = None,
-    profile_reason: str = "chosen by the caller",
+    profile_reason: str = "chosen by the user",
 ) -> Outcome:
     """Judge loaded attempts: findings, metrics (JSON) and tables (reports).
 
@@ -157,7 +157,7 @@ def analyze_logs(
     )
     try:
         if isinstance(profile, SenderProfile):
-            chosen, reason = profile, "chosen by the caller"
+            chosen, reason = profile, "chosen by the user"
         else:
             name, reason = choose_profile(profile, attempts.formats)
             chosen = config.profile(name)

@@ -27,6 +27,7 @@ def judged(*names: str) -> LogAnalysis:
 def test_a_svix_page_with_done_false_is_flagged_with_its_iterator() -> None:
     [finding] = exports.analyze(judged("svix_page_partial.json"))
     assert (finding.code, finding.status, finding.severity) == ("partial-export", Status.WARN, Severity.MEDIUM)
+    assert finding.title == "The export is one page of a longer list"
     evidence = dict(finding.evidence)
     assert evidence["next cursor"] == "atmpt_000000000000000000000000019"
     assert "iterator=atmpt_000000000000000000000000019" in finding.summary
@@ -49,7 +50,7 @@ def test_complete_pages_pass_and_files_without_pages_say_nothing() -> None:
 
 def test_one_partial_file_among_complete_ones_is_named() -> None:
     [finding] = exports.analyze(judged("svix_attempts.json", "svix_page_partial.json"))
-    assert finding.title.startswith("1 of 2 export file(s)")
+    assert finding.title == "1 of 2 export files stop before the end of their list"
     assert [s["source"] for s in finding.samples] == [str(FIXTURES / "svix_page_partial.json")]
 
 
