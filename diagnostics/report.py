@@ -126,7 +126,11 @@ _STATUS_MARK = {
 def render_text(outcome: Outcome) -> str:
     """Terminal output: one block per finding, then the tables; control characters shown escaped."""
     t = terminal_text
-    lines = [f"Subject: {t(outcome.subject)}", ""]
+    lines = [f"Subject: {t(outcome.subject)}"]
+    choice = outcome.metrics.get("profile_choice")
+    if choice:
+        lines.append(f"Judged by: the {t(choice['label'])} sender profile ({t(choice['reason'])})")
+    lines.append("")
     for finding in sort_findings(outcome.findings):
         lines.append(f"[{_STATUS_MARK[finding.status]}] {t(finding.title)}  ({finding.code}, {finding.severity.value})")
         if finding.summary:

@@ -10,13 +10,14 @@ and a fleet view through `base.fleet_finding`, a playbook per code, and one line
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from diagnostics.analyzers import (
     disable_risk,
     duplicates,
+    exports,
     failure_rates,
     failure_runs,
     fleet_incidents,
@@ -34,6 +35,7 @@ from diagnostics.profiles import SenderProfile
 
 ANALYZERS: tuple[Callable[[LogAnalysis], list[Finding]], ...] = (
     fleet_incidents.analyze,
+    exports.analyze,
     duplicates.analyze,
     failure_runs.analyze,
     retries.analyze,
@@ -62,9 +64,14 @@ def run_all(
     fleet_table: str | None = None,
     view: str = "auto",
     details_path: str | None = None,
+    import_facts: Mapping[str, Any] | None = None,
 ) -> LogJudgment:
-    """Every analyzer over one attempt relation, plus metrics, report tables and the details file."""
+    """Every analyzer over one attempt relation, plus metrics, report tables and the details file.
+
+    `import_facts` is what the import knew beyond the rows (`exports`: each platform file's paging).
+    """
     analysis = prepare(engine, profile, subject, table=table, fleet_table=fleet_table, view=view)
+    analysis.import_facts = dict(import_facts or {})
     findings: list[Finding] = []
     for analyzer in ANALYZERS:
         findings.extend(analyzer(analysis))

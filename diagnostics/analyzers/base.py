@@ -70,6 +70,7 @@ class LogAnalysis:
     fleet: bool = False
     problem_tables: list[str] = field(default_factory=list)
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    import_facts: dict[str, Any] = field(default_factory=dict)  # what the import knew beyond the rows
 
     @property
     def timeout_ms(self) -> float:

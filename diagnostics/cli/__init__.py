@@ -28,6 +28,7 @@ COMMANDS = {
     "coverage": "diagnostics.cli.coverage",
     "payload-diff": "diagnostics.cli.coverage",
     "analyze": "diagnostics.cli.analyze",
+    "pull": "diagnostics.cli.pull",
     "probe": "diagnostics.cli.probe",
     "sandbox": "diagnostics.cli.sandbox",
     "verify": "diagnostics.cli.signatures",

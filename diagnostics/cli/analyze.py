@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--endpoint", help="only this endpoint (pushed down to databases)")
     parser.add_argument("--since", help="only attempts at or after this time (ISO 8601 or epoch)")
     parser.add_argument("--until", help="only attempts before this time (ISO 8601 or epoch)")
-    parser.add_argument("--profile", help="sender profile that judges the log (default: ours)")
+    parser.add_argument("--profile",
+                        help="sender profile that judges the log (default: the export's platform, else ours)")
     parser.add_argument("--naive-utc", action="store_true",
                         help="read timestamps without a UTC offset as UTC instead of refusing them")
     parser.add_argument("--strict", action="store_true", help="fail when any row cannot be imported")

@@ -1,10 +1,15 @@
 """Convoy delivery attempts (`datastore.DeliveryAttempt`), a bare array or Convoy's API envelope.
 
-Field by field (platforms.md 3.1): `msg_id` (the event delivery: one event to one endpoint, the
-same on every retry) is the event id unless an `event_id` is present, `endpoint_id` the endpoint,
-`requested_at` the attempt time, `responded_at - requested_at` the duration, `http_status` (a
-string) the status, the raw Go `error` text classified into our error kinds, `response_data` the
-body, `api_version` the payload version. Convoy attempts carry no trigger: all are automatic.
+Field by field (platforms.md 3.1, convoy-openapi3.json): `msg_id` (the event delivery: one event
+to one endpoint, the same on every retry) is the event id unless an `event_id` is present,
+`endpoint_id` the endpoint, `uid` the attempt, `requested_at` the attempt time,
+`responded_at - requested_at` the duration, `http_status` (a string) the status, the raw Go
+`error` text classified into our error kinds, `response_data` the body, `response_http_header`
+the response headers, `ip_address` the address dialled. Convoy omits empty fields, so an attempt
+that never got an answer has no `http_status`, `response_data` nor `status`. `api_version` is
+the Convoy server's own version, not the payload's, and is not read as one. Convoy attempts
+carry no trigger: all are automatic. The attempts of a delivery come in one unpaginated list
+(`GET .../eventdeliveries/{id}/deliveryattempts`).
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ from typing import Any
 import duckdb
 
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
-from diagnostics.logs.platforms_common import first_present, stage_platform_export
+from diagnostics.logs.platforms_common import first_present, headers_json, ids_json, stage_platform_export
 from diagnostics.logs.schema import Stage
 from diagnostics.logs.taxonomy import classify_error_text
 from diagnostics.logs.timestamps import parse_timestamp
 
-SIGNATURE_KEYS = frozenset({"msg_id", "endpoint_id", "http_status"})
+# The keys every attempt carries, answered or not (http_status is omitted when there was no answer).
+SIGNATURE_KEYS = frozenset({"msg_id", "endpoint_id"})
 
 
 def _duration_ms(record: Mapping[str, Any]) -> float | None:
@@ -42,13 +48,17 @@ def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
         "event_type": record.get("event_type"),
         "endpoint": record.get("endpoint_id"),
         "url": record.get("url"),
-        "attempted_at": record.get("requested_at"),
+        "attempted_at": first_present(record, "requested_at", "created_at"),
         "status_code": status_code,
-        "error": classify_error_text(error_text) if status_code is None else None,
+        "error": (classify_error_text(error_text) or "other") if status_code is None else None,
         "duration_ms": _duration_ms(record),
         "trigger": "auto",
         "response_body": record.get("response_data"),
-        "payload_version": record.get("api_version"),
+        "attempt_id": record.get("uid"),
+        "native_ids": ids_json(event_delivery_id=record.get("msg_id"), endpoint_id=record.get("endpoint_id"),
+                               project_id=record.get("project_id"), event_id=record.get("event_id")),
+        "response_headers": headers_json(record.get("response_http_header")),
+        "remote_address": record.get("ip_address") or None,
     }
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,23 +107,46 @@ def first_line(path: str) -> str:
         raise InputError("the file is not UTF-8 text", file=path, line=1, column=exc.start + 1) from exc
 
 
-def iter_json_records(text: str, path: str) -> Iterator[tuple[int, Any]]:
+@dataclass
+class JsonExport:
+    """The records of a JSON export with the line each starts on, and the envelope of each page.
+
+    `pages` keeps what a list response says about itself without its records (Svix `done` and
+    `iterator`, Hookdeck `pagination.next`, Convoy `data.pagination`), in file order, so an
+    importer can tell a page of a paginated export from the whole history.
+    """
+
+    records: list[tuple[int | None, Any]] = field(default_factory=list)
+    pages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def iter_json_records(text: str, path: str) -> Iterator[tuple[int | None, Any]]:
     """(line, record) for JSON Lines, a JSON array, or a list response like {"data": [...]}.
 
     Parsing errors (a truncated file, a stray comma) name the line and column.
+    """
+    yield from read_json_export(text, path).records
+
+
+def read_json_export(text: str, path: str) -> JsonExport:
+    """Parse JSON Lines, one document, or documents one after the other (`gh api --paginate`).
+
+    A document is an array of records, an array of pages (`gh api --paginate --slurp`) or a list
+    response; each page's envelope goes to `JsonExport.pages`.
     """
     stripped = text.lstrip()
     if not stripped:
         raise InputError("the file is empty", file=path)
     offset = len(text) - len(stripped)
     if stripped[0] == "[" or (stripped[0] == "{" and _is_single_document(text)):
-        document = _load_document(text, path)
-        array_start = _array_start(text, document)
-        items = document if isinstance(document, list) else _envelope_items(document, path)
-        lines = _element_lines(text, array_start, len(items)) if array_start is not None else [None] * len(items)
-        yield from zip(lines, items, strict=True)
-        return
+        export = JsonExport()
+        located: list[tuple[int | None, Any]] = []  # (offset, record)
+        for start, document in _documents(text, path):
+            _collect(text, start, document, located, export.pages, path)
+        export.records = _offsets_to_lines(text, located)
+        return export
     decoder = json.JSONDecoder()
+    export = JsonExport()
     for number, line in enumerate(text[offset:].splitlines(), start=1 + text.count("\n", 0, offset)):
         if not line.strip():
             continue
@@ -132,7 +156,92 @@ def iter_json_records(text: str, path: str) -> Iterator[tuple[int, Any]]:
             raise InputError(f"invalid JSON: {exc.msg}", file=path, line=number, column=exc.colno) from exc
         if line.strip()[end:].strip():
             raise InputError("more than one JSON value on a line", file=path, line=number, column=end + 1)
-        yield number, record
+        export.records.append((number, record))
+    return export
+
+
+def _documents(text: str, path: str) -> list[tuple[int, Any]]:
+    """(offset, document): one document, or several written one after another (gh --paginate)."""
+    try:
+        return [(len(text) - len(text.lstrip()), json.loads(text))]
+    except json.JSONDecodeError as exc:
+        if not exc.msg.startswith("Extra data"):
+            _load_document(text, path)  # raises with the located reason
+            raise  # pragma: no cover - _load_document always raises here
+    decoder = json.JSONDecoder()
+    documents: list[tuple[int, Any]] = []
+    ws = re.compile(r"\s*")
+    pos = 0
+    while True:
+        skip = ws.match(text, pos)
+        pos = skip.end() if skip else pos
+        if pos >= len(text):
+            return documents
+        try:
+            document, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            reason = "the JSON ends early (is the file truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
+            raise InputError(f"invalid JSON: {reason}", file=path, line=exc.lineno, column=exc.colno) from exc
+        if not isinstance(document, (list, dict)):
+            line = text.count("\n", 0, pos) + 1
+            raise InputError("expected JSON arrays or objects one after another", file=path, line=line)
+        documents.append((pos, document))
+        pos = end
+
+
+def _collect(text: str, start: int, document: Any, located: list[tuple[int | None, Any]],
+             pages: list[dict[str, Any]], path: str) -> None:
+    """Append (offset, record) for every record of one document, and its page envelope."""
+    if isinstance(document, list):
+        offsets = _element_offsets(text, start, len(document))
+        if document and all(isinstance(item, list) for item in document):  # an array of pages (--slurp)
+            for item_start, page in zip(offsets, document, strict=True):
+                if item_start is None:
+                    located.extend((None, record) for record in page)
+                else:
+                    _collect(text, item_start, page, located, pages, path)
+            return
+        located.extend(zip(offsets, document, strict=True))
+        return
+    items, envelope = _envelope(document, path)
+    pages.append(envelope)
+    if items is document:
+        located.append((start, document))
+        return
+    keys = "|".join(ENVELOPE_KEYS)
+    match = re.compile(rf'"(?:{keys})"\s*:\s*\[').search(text, start)
+    offsets = _element_offsets(text, match.end() - 1, len(items)) if match else [None] * len(items)
+    located.extend(zip(offsets, items, strict=True))
+
+
+def _envelope(document: Any, path: str) -> tuple[Any, dict[str, Any]]:
+    """(records, envelope without them) of a list response; a lone record is its own list."""
+    if not isinstance(document, dict):
+        raise InputError("expected a JSON array or object of delivery attempts", file=path, line=1)
+    for key in ENVELOPE_KEYS:
+        value = document.get(key)
+        if isinstance(value, list):
+            return value, {k: v for k, v in document.items() if k != key}
+        if isinstance(value, dict):
+            for inner in ENVELOPE_KEYS:
+                if isinstance(value.get(inner), list):
+                    rest = {k: v for k, v in value.items() if k != inner}
+                    return list(value[inner]), {**{k: v for k, v in document.items() if k != key}, key: rest}
+    return document, {}
+
+
+def _offsets_to_lines(text: str, located: list[tuple[int | None, Any]]) -> list[tuple[int | None, Any]]:
+    """Offsets (ascending) to line numbers, counting newlines once over the text."""
+    result: list[tuple[int | None, Any]] = []
+    line, last = 1, 0
+    for offset, record in located:
+        if offset is None:
+            result.append((None, record))
+            continue
+        line += text.count("\n", last, offset)
+        last = offset
+        result.append((line, record))
+    return result
 
 
 def _is_single_document(text: str) -> bool:
@@ -153,47 +262,20 @@ def _load_document(text: str, path: str) -> Any:
         raise InputError(f"invalid JSON: {reason}", file=path, line=exc.lineno, column=exc.colno) from exc
 
 
-def _envelope_items(document: Any, path: str) -> list[Any]:
-    """The record list inside a list response: Svix {"data": []}, Hookdeck {"models": []}, Convoy."""
-    if isinstance(document, dict):
-        for key in ENVELOPE_KEYS:
-            value = document.get(key)
-            if isinstance(value, list):
-                return value
-            if isinstance(value, dict):
-                for inner in ENVELOPE_KEYS:
-                    if isinstance(value.get(inner), list):
-                        return list(value[inner])
-        return [document]
-    raise InputError("expected a JSON array or object of delivery attempts", file=path, line=1)
-
-
-def _array_start(text: str, document: Any) -> int | None:
-    if isinstance(document, list):
-        return text.index("[")
-    keys = "|".join(ENVELOPE_KEYS)
-    match = re.search(rf'"(?:{keys})"\s*:\s*\[', text)
-    return match.end() - 1 if match else None
-
-
-def _element_lines(text: str, array_start: int, count: int) -> list[int | None]:
-    """Line where each element of the array starting at `array_start` begins."""
+def _element_offsets(text: str, array_start: int, count: int) -> list[int | None]:
+    """Offset where each element of the array starting at `array_start` begins."""
     decoder = json.JSONDecoder()
-    lines: list[int | None] = []
+    offsets: list[int | None] = []
     pos = array_start + 1
-    line = text.count("\n", 0, pos) + 1
     ws = re.compile(r"[\s,]*")
-    while len(lines) < count:
+    while len(offsets) < count:
         skip = ws.match(text, pos)
         assert skip is not None
-        line += text.count("\n", pos, skip.end())
         pos = skip.end()
-        lines.append(line)
+        offsets.append(pos)
         try:
-            _, end = decoder.raw_decode(text, pos)
+            _, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError:
-            lines.extend([None] * (count - len(lines)))
+            offsets.extend([None] * (count - len(offsets)))
             break
-        line += text.count("\n", pos, end)
-        pos = end
-    return lines
+    return offsets

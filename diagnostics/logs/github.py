@@ -1,11 +1,15 @@
-"""GitHub hook deliveries (`hook-delivery-item` from `GET .../hooks/{id}/deliveries`).
+"""GitHub hook deliveries: `hook-delivery-item` lists and `hook-delivery` details.
 
 Field by field (platforms.md 5.1): `guid` (X-GitHub-Delivery, the same on redelivery) is the
-event id, `delivered_at` the attempt time, `redelivery` marks a manual resend, `duration` is in
-seconds, `status_code` the HTTP status (0 when none), and the `status` text gives the error kind
-("timed out", "failed to connect to host", ...). `event` and `action` form the event type. The
-list belongs to one hook and does not name it: the endpoint is `hook_id` when the record has
-one, else `github:<file stem>`.
+event id, `id` (numeric, new for every attempt) the attempt id that the redeliver call takes,
+`delivered_at` the attempt time, `redelivery` marks a manual resend, `duration` is in seconds,
+`status_code` the HTTP status (0 when none), and the `status` text gives the error kind ("timed
+out", "failed to connect to host", ...). `event` and `action` form the event type,
+`throttled_at` when GitHub held the delivery back. A delivery detail (`GET .../deliveries/{id}`)
+adds `request.payload` (kept as the payload), `response.headers` and `response.payload` (the
+body). The list belongs to one hook and does not name it: the endpoint is `hook_id` when the
+record has one, else `github:<file stem>`. `gh api --paginate` (with or without `--slurp`)
+output is read as it comes (files.read_json_export).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 import duckdb
 
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
-from diagnostics.logs.platforms_common import stage_platform_export
+from diagnostics.logs.platforms_common import headers_json, ids_json, stage_platform_export
 from diagnostics.logs.schema import Stage
 from diagnostics.logs.taxonomy import classify_error_text
 
@@ -31,11 +35,17 @@ def endpoint_for(path: str) -> str:
     return f"github:{name}"
 
 
+def _part(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = record.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
     status_code = record.get("status_code")
     no_response = status_code in (0, "0", None)
     duration = record.get("duration")
     event, action = record.get("event"), record.get("action")
+    request, response = _part(record, "request"), _part(record, "response")
     return {
         "event_id": record.get("guid"),
         "event_type": f"{event}.{action}" if event and action else event,
@@ -46,6 +56,14 @@ def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
         "error": (classify_error_text(record.get("status")) or "other") if no_response else None,
         "duration_ms": float(duration) * 1000.0 if isinstance(duration, (int, float)) else None,
         "trigger": "manual" if record.get("redelivery") else "auto",
+        "response_body": None if no_response else response.get("payload"),
+        "payload": request.get("payload"),
+        "attempt_id": record.get("id"),
+        "native_ids": ids_json(delivery_id=record.get("id"), guid=record.get("guid"), hook_id=record.get("hook_id"),
+                               installation_id=record.get("installation_id"),
+                               repository_id=record.get("repository_id")),
+        "response_headers": headers_json(response.get("headers")),
+        "throttled_at": record.get("throttled_at"),
     }
 
 

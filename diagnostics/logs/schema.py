@@ -10,7 +10,7 @@ The table is built with one CREATE TABLE AS statement, so it exists whole or not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,14 @@ CANONICAL_COLUMNS: dict[str, str] = {
     "response_body": "VARCHAR",
     "payload": "VARCHAR",
     "payload_version": "VARCHAR",
+    # Optional, for acting on an attempt through its platform (ARCHITECTURE.md, canonical table):
+    "attempt_id": "VARCHAR",  # the platform's id of this attempt (Svix atmpt_..., Convoy uid)
+    "native_ids": "VARCHAR",  # JSON: the platform's other ids (GitHub numeric delivery id, Hookdeck bulk_retry_id)
+    "response_headers": "VARCHAR",  # JSON object of the response headers, where the export has them
+    "remote_address": "VARCHAR",  # the IP address the sender dialled
+    "throttled_at": "TIMESTAMPTZ",  # when the sender held the delivery back (GitHub)
 }
+OPTIONAL_COLUMNS = ("attempt_id", "native_ids", "response_headers", "remote_address", "throttled_at")
 REQUIRED_COLUMNS = ("event_id", "endpoint", "attempted_at")
 TRIGGERS = ("auto", "manual", "replay")
 TRIGGER_SYNONYMS: dict[str, str] = {
@@ -98,6 +105,8 @@ class AttemptTable:
     filters: dict[str, Any] = field(default_factory=dict)
     materialized: bool = True  # False: a view reading the Parquet file(s) in place
     cached_rows: int | None = None  # the row count known from the import (the table is never changed)
+    formats: dict[str, str] = field(default_factory=dict)  # source -> the importer that read it
+    exports: list[dict[str, Any]] = field(default_factory=list)  # per platform file: its pagination facts
 
     @property
     def row_count(self) -> int:
@@ -183,6 +192,8 @@ class Stage:
     explain: Callable[[duckdb.Error], InputError] | None = None  # turns a read error into a message
     in_place: bool = False  # a typed file (Parquet) cheap enough to read again for every query
     source_columns: tuple[str, ...] = ()  # the file's own header, when the stage keeps only mapped columns
+    platform: str = "canonical"  # the importer that read it (svix, hookdeck, convoy, github) or canonical
+    export: Mapping[str, Any] | None = None  # what a platform export says about itself (pagination)
 
 
 def _column_types(conn: duckdb.DuckDBPyConnection, stage: Stage) -> dict[str, str]:
@@ -262,7 +273,9 @@ def _normalized_select(conn: duckdb.DuckDBPyConnection, stage: Stage, file_index
                {ts_kind} AS _ts_kind, {number('status_code')} AS _status, {raw('error')} AS _error,
                {number('duration_ms')} AS _duration, lower({raw('trigger')}) AS _trigger,
                left({raw('response_body')}, {MAX_BODY_CHARS}) AS response_body, {raw('payload')} AS payload,
-               {raw('payload_version')} AS payload_version,
+               {raw('payload_version')} AS payload_version, {raw('attempt_id')} AS attempt_id,
+               {raw('native_ids')} AS native_ids, {raw('response_headers')} AS response_headers,
+               {raw('remote_address')} AS remote_address, {raw('throttled_at')} AS _throttled,
                (CAST({file_index} AS BIGINT) << {LINE_BITS}) + CAST(_line AS BIGINT) AS seq,
                CAST(_line AS BIGINT) AS _line
         FROM {stage.name}"""
@@ -275,7 +288,8 @@ def _normalized_select(conn: duckdb.DuckDBPyConnection, stage: Stage, file_index
                {error_kind_sql('_error')} AS error,
                TRY_CAST(_duration AS DOUBLE) AS duration_ms,
                coalesce(CASE _trigger {synonyms} ELSE NULL END, 'auto') AS trigger,
-               response_body, payload, payload_version, seq, _ts, _ts_kind, _status
+               response_body, payload, payload_version, attempt_id, native_ids, response_headers,
+               remote_address, TRY_CAST(_throttled AS TIMESTAMPTZ) AS throttled_at, seq, _ts, _ts_kind, _status
         FROM ({inner})"""
     # Problems are worded here, per source, so raw values never travel (or get stored) as text.
     return f"""
@@ -358,7 +372,10 @@ def finalize(
         materialized = not in_place or checks.missing_attempts
         table = AttemptTable(conn=conn, sources=[s.file for s in stages], problems=checks.problems,
                              problem_total=checks.problem_total, materialized=materialized,
-                             cached_rows=checks.rows - checks.problem_total)
+                             cached_rows=checks.rows - checks.problem_total,
+                             formats={s.file: s.platform for s in stages},
+                             exports=[{"source": s.file, "platform": s.platform, **s.export}
+                                      for s in stages if s.export])
     except BaseException:
         _drop_relation(conn, TABLE)
         conn.execute("DROP VIEW IF EXISTS _all")

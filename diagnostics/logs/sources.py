@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from diagnostics.errors import InputError
 from diagnostics.logs import canonical, convoy, github, hookdeck, svix
-from diagnostics.logs.detect import FORMATS, detect_format
+from diagnostics.logs.detect import FORMATS, detect_format, unrecognized_json
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES, check_file
 from diagnostics.logs.schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Stage
 from diagnostics.logs.staging import stage_name
@@ -59,6 +59,8 @@ def stage_file(
     if container == "parquet":
         return canonical.stage_parquet(conn, path, mapping, max_bytes)
     if container == "json":
+        if source_format == "auto" and not mapping and (why := unrecognized_json(path)):
+            raise InputError(why, file=path)
         return canonical.stage_json(conn, path, mapping, max_bytes)
     return canonical.stage_csv(conn, path, mapping, max_bytes)
 

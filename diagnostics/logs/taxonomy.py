@@ -3,7 +3,14 @@
 See shared/reference/platforms.md section 9. Kinds: timeout, connection_refused,
 connection_reset, dns, tls, blocked, protocol, other. Free-text errors (Svix `response` when the
 status is 0, Convoy's Go error text, GitHub's `status`) are classified by the patterns below,
-first match wins; Hookdeck has an enum, mapped code by code.
+first match wins; Hookdeck has an enum (AttemptErrorCodes), mapped code by code, every code of
+the published enum listed so none falls to "other" by accident.
+
+Svix reports a failed connection as `error making request: client error (Connect)` (hyper's
+error kinds in parentheses): Connect is a refused or unreachable connection, SendRequest and
+IncompleteMessage a connection cut while talking. Hookdeck codes that mean the attempt was never
+made (CANCELLED, BULK_RETRY_CANCELLED, TTL_EXPIRED, DATA_ARCHIVED, MISSING_URL) are `blocked`: the
+sender withheld the request, which is a fact about the sender's side, not about the endpoint.
 """
 
 from __future__ import annotations
@@ -16,12 +23,23 @@ TEXT_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tls", ("x509", "tls", "ssl", "certificate", "handshake")),
     ("dns", ("resolving name", "no such host", "name resolution", "dns", "failed to connect to host", "getaddrinfo")),
     ("timeout", ("timed out", "timeout", "deadline exceeded", "time out")),
-    ("connection_refused", ("connection refused", "failed to connect to network", "unreachable", "econnrefused")),
-    ("connection_reset", ("connection reset", "broken pipe", "socket closed", "eof", "econnreset", "cut off")),
+    ("connection_refused", ("connection refused", "failed to connect to network", "unreachable", "econnrefused",
+                            "client error (connect)", "error trying to connect")),
+    ("connection_reset", ("connection reset", "broken pipe", "socket closed", "eof", "econnreset", "cut off",
+                          "client error (sendrequest)", "incompletemessage", "connection closed before message")),
     ("protocol", ("protocol", "malformed", "invalid http response format", "http2")),
 )
 
 HOOKDECK_ERROR_CODES: dict[str, str] = {
+    "CANCELLED": "blocked",
+    "BULK_RETRY_CANCELLED": "blocked",
+    "TTL_EXPIRED": "blocked",
+    "DATA_ARCHIVED": "blocked",
+    "MISSING_URL": "blocked",
+    "CLI": "connection_refused",  # the Hookdeck CLI relay could not hand the event to the local server
+    "CLI_UNAVAILABLE": "connection_refused",  # the CLI relay is offline
+    "OAUTH2_HANDSHAKE_FAILED": "protocol",  # the sender could not get a token from the destination's auth
+    "UNKNOWN": "other",
     "TIMEOUT": "timeout",
     "NOT_FOUND": "dns",
     "DNS_LOOKUP_FAILED": "dns",

@@ -28,6 +28,7 @@ from diagnostics.errors import InputError
 from diagnostics.findings import Outcome, sort_findings
 from diagnostics.logs import AttemptTable, load_attempts
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
+from diagnostics.logs.profile_choice import choose_profile
 from diagnostics.logs.schema import sql_literal
 from diagnostics.logs.sources import is_database_url
 from diagnostics.net.databases import OPERATOR, DatabasePolicy
@@ -51,6 +52,7 @@ def analyze_attempts(
     endpoint: str | None = None,
     view: str = "auto",
     details: str | None = None,
+    profile_reason: str = "chosen by the user",
 ) -> Outcome:
     """Judge loaded attempts: findings, metrics (JSON) and tables (reports).
 
@@ -74,7 +76,9 @@ def analyze_attempts(
         table, subject = SCOPE, f"endpoint {endpoint} in {subject}"
         attempts.filters["endpoint"] = endpoint
     judgment = run_all(engine, profile, subject, table=table, fleet_table=attempts.name,
-                       view="endpoints" if endpoint else view, details_path=details)
+                       view="endpoints" if endpoint else view, details_path=details,
+                       import_facts={"exports": attempts.exports})
+    judgment.metrics["profile_choice"] = {"name": profile.name, "label": profile.label, "reason": profile_reason}
     return _outcome(judgment, subject, attempts)
 
 
@@ -130,7 +134,8 @@ def analyze_logs(
 ) -> Outcome:
     """Load the sources (files or database URLs) and analyze them under a sender profile."""
     config = config or load_config()
-    chosen = profile if isinstance(profile, SenderProfile) else config.profile(profile)
+    if not isinstance(profile, SenderProfile):
+        config.profile(profile)  # an unknown name fails before any file is read
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}", field="--engine")
     if view not in VIEWS:
@@ -146,6 +151,7 @@ def analyze_logs(
         table = table or config.get("logs", "table") or None
     config.override("engines", "spark_master", spark_master)
     if engine != "duckdb":
+        chosen = profile if isinstance(profile, SenderProfile) else config.profile(profile)
         return _analyze_elsewhere(engine, list(sources), config=config, profile=chosen, mapping=mapping,
                                   endpoint=endpoint, since=since, until=until, table=table, query=query,
                                   view=view, details=details)
@@ -165,8 +171,13 @@ def analyze_logs(
         database_policy=database_policy,
     )
     try:
+        if isinstance(profile, SenderProfile):
+            chosen, reason = profile, "chosen by the user"
+        else:
+            name, reason = choose_profile(profile, attempts.formats)
+            chosen = config.profile(name)
         return analyze_attempts(attempts, chosen, endpoint=None if pushed_down else endpoint, view=view,
-                                details=details)
+                                details=details, profile_reason=reason)
     finally:
         attempts.conn.close()
 

@@ -1,0 +1,92 @@
+"""`pull`: fetch delivery attempts straight from a platform's API into a file `analyze` reads."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from diagnostics.config import Config
+from diagnostics.errors import InputError
+from diagnostics.logs.timestamps import parse_user_time
+from diagnostics.net.guard import AddressPolicy
+from diagnostics.platforms import CONNECTORS
+from diagnostics.platforms.common import PullResult
+from diagnostics.platforms.github import DEFAULT_BASE_URL as GITHUB_BASE_URL
+from diagnostics.platforms.svix import DEFAULT_BASE_URL as SVIX_BASE_URL
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "pull",
+        help="pull delivery attempts from a platform's API (Svix) into a file for analyze",
+        description="Fetch an endpoint's delivery attempts through the platform's own API, following its "
+        "pagination, and write them in the platform's list shape (analyze and replay-plan read it).",
+    )
+    platforms = parser.add_subparsers(dest="platform", metavar="PLATFORM")
+    platforms.required = True
+    svix = platforms.add_parser("svix", help="Svix: the attempts of one endpoint of one app")
+    svix.add_argument("--app", required=True, help="Svix app id (app_...) or uid")
+    svix.add_argument("--endpoint", required=True, help="Svix endpoint id (ep_...) or uid")
+    svix.add_argument("--base-url", default=SVIX_BASE_URL,
+                      help=f"Svix API base URL (default: {SVIX_BASE_URL}; a regional or self-hosted server)")
+    _common(svix)
+    svix.set_defaults(handler=_pull_svix)
+    github = platforms.add_parser("github", help="GitHub: the deliveries of one repository or organization webhook")
+    scope = github.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--repo", help="OWNER/NAME of the repository whose webhook it is")
+    scope.add_argument("--org", help="organization login, for an organization webhook")
+    github.add_argument("--hook", required=True, help="the webhook's numeric id (Settings > Webhooks, in its URL)")
+    github.add_argument("--base-url", default=GITHUB_BASE_URL,
+                        help=f"GitHub API base URL (default: {GITHUB_BASE_URL}; GitHub Enterprise Server: "
+                        "https://HOST/api/v3)")
+    _common(github)
+    github.set_defaults(handler=_pull_github)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--token", required=True, metavar="-",
+                        help="'-': read the API token from standard input (never from the command line)")
+    parser.add_argument("--since", help="only attempts at or after this time (ISO 8601 or epoch)")
+    parser.add_argument("--until", help="only attempts before this time (ISO 8601 or epoch)")
+    parser.add_argument("--max-attempts", type=int, help="stop after this many attempts (the file says it is partial)")
+    parser.add_argument("--output", required=True, metavar="FILE.json", help="where to write the attempts")
+
+
+def _read_token(value: str) -> str:
+    if value != "-":
+        raise InputError("pass the token on standard input with --token - (a token on the command line ends up in "
+                         "shell history and process lists)", field="--token")
+    return sys.stdin.readline().strip()
+
+
+def _progress(pages: int, attempts: int) -> None:
+    print(f"\rpage {pages}: {attempts:,} attempts", end="", file=sys.stderr, flush=True)
+
+
+def _summary(result: PullResult) -> int:
+    print(file=sys.stderr)
+    state = "complete" if result.done else f"partial: resume from {result.next_cursor}"
+    print(f"pulled {result.attempts:,} attempts in {result.pages} page(s) to {result.path} ({state})")
+    return 0
+
+
+def _window(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "since": parse_user_time(args.since, "--since") if args.since else None,
+        "until": parse_user_time(args.until, "--until") if args.until else None,
+        "max_attempts": args.max_attempts,
+    }
+
+
+def _pull_svix(args: argparse.Namespace, config: Config) -> int:
+    return _summary(CONNECTORS["svix"](
+        token=_read_token(args.token), app_id=args.app, endpoint_id=args.endpoint, output=args.output,
+        policy=AddressPolicy.from_config(config), base_url=args.base_url, progress=_progress, **_window(args),
+    ))
+
+
+def _pull_github(args: argparse.Namespace, config: Config) -> int:
+    return _summary(CONNECTORS["github"](
+        token=_read_token(args.token), repo=args.repo, org=args.org, hook_id=args.hook, output=args.output,
+        policy=AddressPolicy.from_config(config), base_url=args.base_url, progress=_progress, **_window(args),
+    ))

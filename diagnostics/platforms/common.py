@@ -1,0 +1,77 @@
+"""What every connector shares: the guarded HTTP client, the all-or-nothing output file, and the
+one-line wording of network failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from diagnostics.errors import InputError
+from diagnostics.net.guard import AddressPolicy, BlockedDestination, build_transport
+from diagnostics.platforms.retry_after import RetryAfterTransport
+
+TIMEOUT_S = 30.0
+Progress = Callable[[int, int], None]  # (pages, attempts) so far
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class PullResult:
+    """What a pull wrote: the file, how many attempts and pages, whether the list was exhausted."""
+
+    path: str
+    attempts: int = 0
+    pages: int = 0
+    done: bool = False
+    next_cursor: str | None = None  # where a stopped pull would resume (Svix iterator, GitHub cursor URL)
+    waits: list[float] = field(default_factory=list)  # Retry-After waits honoured, in seconds
+
+
+def check_pull_options(platform: str, token: str, max_attempts: int | None) -> str:
+    """The token, stripped; an empty token or a max below 1 is refused before any request."""
+    if not token or not token.strip():
+        raise InputError(f"no {platform} token given (pass it on standard input with --token -)", field="--token")
+    if max_attempts is not None and max_attempts < 1:
+        raise InputError("--max-attempts must be at least 1", field="--max-attempts")
+    return token.strip()
+
+
+def guarded_http(policy: AddressPolicy, *, sleep: Sleep = asyncio.sleep,
+                 retry_forbidden: bool = False) -> tuple[httpx.AsyncClient, RetryAfterTransport]:
+    """An httpx client over the SSRF guard (as `net.guard.guarded_client`) that waits out 429s."""
+    transport = RetryAfterTransport(build_transport(policy), sleep=sleep, retry_forbidden=retry_forbidden)
+    client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False, timeout=TIMEOUT_S)
+    return client, transport
+
+
+@contextmanager
+def atomic_output(output: str) -> Iterator[IO[str]]:
+    """Write to `<output>.part`, renamed to `output` on success and removed on any error."""
+    target = Path(output)
+    if not target.parent.exists():
+        raise InputError("the output folder does not exist", file=output)
+    tmp = target.with_name(target.name + ".part")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            yield fh
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def network_error(platform: str, base_url: str, exc: Exception) -> InputError | None:
+    """The guard's refusal or a failed connection in one line; None for other exceptions."""
+    if isinstance(exc, BlockedDestination):
+        return InputError(f"the {platform} API address is refused by the SSRF guard ({exc.describe()}); add its "
+                          f"host to [network] allow for a self-hosted {platform}", field="--base-url")
+    if isinstance(exc, httpx.RequestError):
+        return InputError(f"cannot reach {platform} at {base_url} ({type(exc).__name__}); check --base-url and the "
+                          "network", field="--base-url")
+    return None

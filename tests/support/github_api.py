@@ -1,0 +1,77 @@
+"""A loopback server in GitHub's real REST shape for hook deliveries, for the connector tests.
+
+It serves the deliveries of tests/fixtures/logs/github_deliveries.json newest first, as
+`hook-delivery-item` pages (validated against the shape in tests/support/openapi.py), with the
+next page in a `Link` header (`rel="next"`, an opaque cursor), checks the bearer token and the
+API headers, answers the secondary rate limit (403 with Retry-After) once in the middle
+(`Seen.limit_at`), 404 for another hook, and can send a next link to another host (`Seen.hostile`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from openapi_schema_validator import OAS30Validator
+
+from tests.support.loopback_api import ApiHandler, serve
+from tests.support.openapi import GITHUB_ITEM
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "github_deliveries.json"
+DELIVERIES: list[dict[str, Any]] = list(reversed(json.loads(FIXTURE.read_text())))  # newest first
+REPO, HOOK = "acme/shop", 4242
+TOKEN = "ghp_loopbacktoken0000000000000000000000"
+PAGE_SHAPE = OAS30Validator({"type": "array", "items": GITHUB_ITEM})
+
+
+@dataclass
+class Seen:
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    limit_at: int | None = 2  # answer the secondary rate limit to this request (1-based), once
+    hostile: bool = False
+
+
+def cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{position}".encode()).decode()
+
+
+class GitHubHandler(ApiHandler):
+    seen: Seen
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        self.seen.requests.append({"path": url.path, "query": query, "auth": self.headers.get("Authorization"),
+                                   "version": self.headers.get("X-GitHub-Api-Version"),
+                                   "accept": self.headers.get("Accept")})
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return self.answer(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest",
+                                    "status": "401"})
+        if url.path != f"/repos/{REPO}/hooks/{HOOK}/deliveries":
+            return self.answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest",
+                                    "status": "404"})
+        if len(self.seen.requests) == self.seen.limit_at:
+            self.seen.limit_at = None
+            return self.answer(403, {"message": "You have exceeded a secondary rate limit."}, {"Retry-After": "3"})
+        per_page = int(query.get("per_page", "30"))
+        start = int(base64.urlsafe_b64decode(query["cursor"]).decode().split(":")[1]) if "cursor" in query else 0
+        page = DELIVERIES[start:start + per_page]
+        assert not list(PAGE_SHAPE.iter_errors(page))
+        headers = {}
+        if start + per_page < len(DELIVERIES):
+            host = "evil.example:8443" if self.seen.hostile else self.headers["Host"]
+            headers["Link"] = (f'<http://{host}{url.path}?per_page={per_page}&cursor={cursor(start + per_page)}>; '
+                               f'rel="next"')
+        return self.answer(200, page, headers)
+
+
+@contextmanager
+def serve_github() -> Iterator[tuple[str, Seen]]:
+    with serve(GitHubHandler, Seen()) as served:
+        yield served
