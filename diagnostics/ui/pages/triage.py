@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.pipeline.case import (
     CapturedRequest,
@@ -26,15 +27,31 @@ from diagnostics.ui.components import (
     show_reply,
 )
 
-LOG_CHOICES = ("No delivery log", "Upload a file", "Configured SQL source", "Demo delivery log")
+FIELD_LABELS = {"captured request": "Captured request", "delivery log endpoint": "Only this endpoint in the log"}
+
+LOG_CHOICES = ("No delivery log", "Upload a file", "Configured SQL source", "Demo delivery log",
+               "The case's delivery log")
+NO_LOG, UPLOAD, SQL, DEMO, CASE_LOG = LOG_CHOICES
 
 
-def _log_choices(has_sql: bool, has_demo: bool) -> list[str]:
-    return [c for c in LOG_CHOICES if (c != LOG_CHOICES[2] or has_sql) and (c != LOG_CHOICES[3] or has_demo)]
+def _case_log(config: Config) -> LogSource | None:
+    """The open case's stored delivery-log file (an earlier upload), to run again without uploading."""
+    case = state.current_case()
+    source = LogSource.from_description(case.log_source, config) if case is not None else None
+    if source is None or source.path is None or not source.path.exists():
+        return None
+    demo = state.demo()
+    return None if demo is not None and source.path == demo.log_path else source
 
 
-def _prefill() -> None:
-    """A reopened case fills the form once (the secret is never stored, so never prefilled)."""
+def _log_choices(has_sql: bool, has_demo: bool, has_case_log: bool) -> list[str]:
+    shown = {NO_LOG: True, UPLOAD: True, SQL: has_sql, DEMO: has_demo, CASE_LOG: has_case_log}
+    return [c for c in LOG_CHOICES if shown[c]]
+
+
+def _prefill(config: Config) -> None:
+    """A reopened case fills the form once, its delivery-log choice too (the secret is never
+    stored, so never prefilled)."""
     case = state.current_case()
     if case is None or st.session_state.get("triage-filled-for") == case.id:
         return
@@ -43,8 +60,22 @@ def _prefill() -> None:
     st.session_state["triage-customer"] = case.customer
     st.session_state["triage-url"] = case.endpoint_url
     st.session_state["triage-profile"] = case.profile
-    if case.captured_request:
-        st.session_state["triage-captured"] = CapturedRequest.from_record(case.captured_request).as_text()
+    st.session_state["triage-captured"] = (
+        CapturedRequest.from_record(case.captured_request).as_text() if case.captured_request else "")
+    source = LogSource.from_description(case.log_source, config)
+    demo = state.demo()
+    choice, endpoint = NO_LOG, ""
+    if source is not None:
+        endpoint = source.endpoint or ""
+        if source.url:
+            choice = SQL
+            st.session_state["triage-sql-endpoint"] = endpoint
+        elif demo is not None and source.path == demo.log_path:
+            choice = DEMO
+        elif source.path is not None and source.path.exists():
+            choice = CASE_LOG
+    st.session_state["triage-log-choice"] = choice
+    st.session_state["triage-log-endpoint"] = endpoint
 
 
 def _build_case(log_choice: str, upload: object, log_endpoint: str) -> Case:
@@ -54,16 +85,22 @@ def _build_case(log_choice: str, upload: object, log_endpoint: str) -> Case:
     captured = CapturedRequest.parse(captured_text) if captured_text.strip() else None
     endpoint = log_endpoint.strip() or None
     log_source: LogSource | None = None
-    if log_choice == "Upload a file":
+    if log_choice == UPLOAD:
         if upload is None:
             raise InputError("choose a delivery-log file to upload, or pick 'No delivery log'", field="delivery log")
         log_source = accept_log_upload(config, upload.name, upload.getvalue(), endpoint=endpoint)  # type: ignore[attr-defined]
-    elif log_choice == "Configured SQL source":
+    elif log_choice == SQL:
         log_source = LogSource(url=config.get("logs", "url"), table=config.get("logs", "table"), endpoint=endpoint)
-    elif log_choice == "Demo delivery log":
+    elif log_choice == DEMO:
         demo = state.demo()
         assert demo is not None
         log_source = LogSource(path=demo.log_path, endpoint=endpoint)
+    elif log_choice == CASE_LOG:
+        kept = _case_log(config)
+        if kept is None:
+            raise InputError("the case's delivery log is no longer in the workspace; upload it again",
+                             field="Delivery log")
+        log_source = LogSource(path=kept.path, source_format=kept.source_format, endpoint=endpoint)
     current = state.current_case()
     return Case(
         ticket=st.session_state.get("triage-ticket", "").strip(),
@@ -105,10 +142,10 @@ def _results() -> None:
     st.divider()
     st.header(f"Case #{case.id} · run #{run.id}")
     st.caption(f"Checks run: {', '.join(run.kinds)} · secret used: {run.secret_fingerprint or 'none'}")
-    for note in st.session_state.pop("triage-notes", []):
+    for note in [*st.session_state.pop("triage-notes", []), *(run.metrics.get("reply_warnings") or [])]:
         st.warning(plain(note, 300))
     download_buttons(run.reports, f"{case.ticket or 'case'}-{case.id}-run-{run.id}", key=f"triage-dl-{run.id}")
-    show_reply(run.reports)
+    show_reply(run.reports, key=f"triage-{run.id}")
     probe = run.metrics.get("probe") or {}
     if probe.get("phases"):
         with st.expander("Probe phase timings against the timeout window"):
@@ -121,7 +158,7 @@ def main() -> None:
     st.caption("Fill in what the ticket tells you; every check the inputs allow runs with one click.")
     config = state.config()
     demo = state.demo()
-    _prefill()
+    _prefill(config)
     current = state.current_case()
     if current is not None:
         st.info(plain(f"Runs are added to case #{current.id} ({current.ticket or 'no ticket'}). "
@@ -131,40 +168,48 @@ def main() -> None:
             for label, url in demo.example_urls.items():
                 st.text(f"{label}: {url}")
 
-    left, right = st.columns(2)
-    left.text_input("Ticket reference", key="triage-ticket", placeholder="ZD-1042")
-    right.text_input("Customer", key="triage-customer", placeholder="Acme Corp")
-    st.text_input("Endpoint URL", key="triage-url", placeholder="https://hooks.example.com/webhooks")
-    profiles = [p.name for p in all_profiles(config.ours)]
-    left, right = st.columns(2)
-    left.selectbox("Sender profile", profiles, key="triage-profile",
-                   format_func=lambda name: f"{name} ({config.profile(name).label})")
-    right.text_input("Signing secret (optional, used for this run only, never stored)", type="password",
-                     key="triage-secret")
-    st.text_area("Captured request (optional): headers, a blank line, then the body", key="triage-captured",
-                 height=150)
-    choices = _log_choices(bool(config.get("logs", "url")), demo is not None)
+    choices = _log_choices(bool(config.get("logs", "url")), demo is not None, _case_log(config) is not None)
+    if st.session_state.get("triage-log-choice") not in choices:
+        st.session_state["triage-log-choice"] = NO_LOG
     log_choice = st.radio("Delivery log", choices, horizontal=True, key="triage-log-choice")
-    upload = None
-    log_endpoint = ""
-    if log_choice == "Upload a file":
-        upload = st.file_uploader("Delivery-log file (CSV, JSON Lines, Parquet, or a platform export)",
-                                  key="triage-upload")
-    if log_choice == "Configured SQL source":
-        try:
-            endpoints = state.sql_endpoint_choices()
-        except InputError as exc:
-            show_error(exc, "The SQL source cannot be listed: ")
-            endpoints = []
-        log_endpoint = st.selectbox("Endpoint in the SQL source", ["", *endpoints], key="triage-sql-endpoint",
-                                    format_func=lambda e: e or "(all endpoints)") or ""
-    elif log_choice != LOG_CHOICES[0]:
-        log_endpoint = st.text_input("Only this endpoint in the log (optional)", key="triage-log-endpoint")
-    if st.button("Run every check", type="primary", key="triage-run"):
+    # A form commits every field when the button is pressed: a secret typed then left with Tab is
+    # never lost between the field's blur and the click.
+    with st.form("triage-form", enter_to_submit=False, border=False):
+        left, right = st.columns(2)
+        left.text_input("Ticket reference", key="triage-ticket", placeholder="ZD-1042")
+        right.text_input("Customer", key="triage-customer", placeholder="Acme Corp")
+        st.text_input("Endpoint URL", key="triage-url", placeholder="https://hooks.example.com/webhooks")
+        profiles = [p.name for p in all_profiles(config.ours)]
+        left, right = st.columns(2)
+        left.selectbox("Sender profile", profiles, key="triage-profile",
+                       format_func=lambda name: f"{name} ({config.profile(name).label})")
+        right.text_input("Signing secret (optional, used for this run only, never stored)", type="password",
+                         key="triage-secret")
+        st.text_area("Captured request (optional): headers, a blank line, then the body", key="triage-captured",
+                     height=150)
+        upload = None
+        log_endpoint = ""
+        if log_choice == UPLOAD:
+            upload = st.file_uploader("Delivery-log file (CSV, JSON Lines, Parquet, or a platform export)",
+                                      key="triage-upload")
+        if log_choice == SQL:
+            try:
+                endpoints = state.sql_endpoint_choices()
+            except InputError as exc:
+                show_error(exc, "The SQL source cannot be listed: ")
+                endpoints = []
+            log_endpoint = st.selectbox("Endpoint in the SQL source", ["", *endpoints], key="triage-sql-endpoint",
+                                        format_func=lambda e: e or "(the endpoint whose URL is the case's)") or ""
+        elif log_choice != NO_LOG:
+            log_endpoint = st.text_input(
+                "Only this endpoint in the log (optional)", key="triage-log-endpoint",
+                help="The endpoint id in the log. Empty: the endpoint whose logged URL is the Endpoint URL above.")
+        submitted = st.form_submit_button("Run every check", type="primary", key="triage-run")
+    if submitted:
         try:
             _run(_build_case(log_choice, upload, log_endpoint))
         except InputError as exc:
-            show_error(exc, "Nothing was run: ")
+            show_error(exc, "Nothing was run: ", FIELD_LABELS)
     _results()
 
 
