@@ -87,6 +87,7 @@ def test_triage_with_nothing_to_check_shows_a_message(app: AppTest) -> None:
         ("empty.csv", b"", "empty"),
         ("wrong.txt", b"this is not a delivery log at all\x00\x01", "wrong.txt"),
         ("columns.csv", b"name,age\nbob,4\n", "columns.csv"),
+        ("prose.csv", b"Dear support,\nour webhooks stopped arriving.\n", "first line is not a header"),
     ],
 )
 def test_bad_uploads_show_a_message_and_leave_the_case_intact(
