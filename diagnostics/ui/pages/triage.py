@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from diagnostics.config import Config
+from diagnostics.demo import DemoWorkspace
 from diagnostics.errors import InputError
 from diagnostics.pipeline.case import (
     CapturedRequest,
@@ -16,6 +17,7 @@ from diagnostics.pipeline.case import (
     skipped_parts,
 )
 from diagnostics.profiles import all_profiles
+from diagnostics.sandbox import DEMO_SECRET
 from diagnostics.ui import state
 from diagnostics.ui.charts import phase_chart
 from diagnostics.ui.components import (
@@ -153,6 +155,21 @@ def _results() -> None:
     show_findings(run.findings)
 
 
+def _demo_panel(demo: DemoWorkspace, nothing_open: bool) -> None:
+    """Demo mode: the example case one click away, and the demo secret where the demo case is (it is a
+    published test value of the local sandbox, not a customer's secret)."""
+    with st.expander("Demo workspace: the example case, its secret and the sandbox endpoints", expanded=nothing_open):
+        if (demo.example_case_id is not None and nothing_open
+                and st.button("Open the demo case", type="primary", key="triage-open-demo")):
+            runs = state.store().list_runs(demo.example_case_id)
+            state.open_case(demo.example_case_id, runs[0].id if runs else None)
+            st.rerun()
+        st.caption("Demo signing secret (the sandbox's test value; paste it into Signing secret)")
+        st.code(DEMO_SECRET, language=None)
+        for label, url in demo.example_urls.items():
+            st.text(f"{label}: {url}")
+
+
 def main() -> None:
     st.title("Triage a ticket")
     st.caption("Fill in what the ticket tells you; every check the inputs allow runs with one click.")
@@ -164,9 +181,7 @@ def main() -> None:
         st.info(plain(f"Runs are added to case #{current.id} ({current.ticket or 'no ticket'}). "
                       "Close it in the sidebar to start a new case.", 300), icon=":material/folder_open:")
     if demo is not None:
-        with st.expander("Demo examples (sandbox receiver on this machine)"):
-            for label, url in demo.example_urls.items():
-                st.text(f"{label}: {url}")
+        _demo_panel(demo, current is None)
 
     choices = _log_choices(bool(config.get("logs", "url")), demo is not None, _case_log(config) is not None)
     if st.session_state.get("triage-log-choice") not in choices:
@@ -203,7 +218,7 @@ def main() -> None:
         elif log_choice != NO_LOG:
             log_endpoint = st.text_input(
                 "Only this endpoint in the log (optional)", key="triage-log-endpoint",
-                help="The endpoint id in the log. Empty: the endpoint whose logged URL is the Endpoint URL above.")
+                placeholder="its endpoint id in the log; empty: the one whose logged URL is the Endpoint URL")
         submitted = st.form_submit_button("Run every check", type="primary", key="triage-run")
     if submitted:
         try:
