@@ -114,3 +114,31 @@ def test_demo_mode_offers_the_demo_case_and_shows_the_demo_secret(app: AppTest) 
     assert app.session_state["case_id"] == example.id
     assert app.text_input(key="triage-ticket").value == EXAMPLE_TICKET
     assert any(h.value.startswith(f"Case #{example.id}") for h in app.header)
+
+
+def test_a_pasted_ticket_fills_the_form_and_the_run_uses_it(app: AppTest, ui_sandbox) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    ticket = (Path(__file__).resolve().parents[1] / "fixtures" / "tickets" / "stripe_signature_node.txt").read_text()
+    sandbox_url = ui_sandbox.url("/healthy")
+    app.text_area(key="triage-ticket-text").input(ticket.replace("https://api.acme-shop.io/webhooks/stripe",
+                                                                 sandbox_url))
+    app.button(key="triage-read").click().run()
+    assert not app.exception and not app.error
+    assert app.text_input(key="triage-ticket").value == "ZD-20417"
+    assert app.text_input(key="triage-url").value == sandbox_url
+    assert app.selectbox(key="triage-profile").value == "stripe"
+    assert app.text_area(key="triage-captured").value.startswith("POST /webhooks/stripe HTTP/1.1\nHost:")
+    shown = "\n".join(df.value.to_csv() for df in app.dataframe)
+    assert "evt_1PqR2sT3uVwXyZ0aBcDeFgHi" in shown and "signature" in shown
+    assert any(t.value == "signature_failing" for t in app.text)
+    app.button(key="triage-run").click().run()
+    assert not app.exception and not app.error, _errors(app)
+    case = next(iter(_store().find_cases("ZD-20417")))
+    assert (case.endpoint_url, case.profile) == (sandbox_url, "stripe") and case.captured_request
+
+
+def test_an_empty_ticket_paste_is_a_page_message(app: AppTest) -> None:
+    app.button(key="triage-read").click().run()
+    assert not app.exception
+    assert any("Ticket text" in e and "empty" in e for e in _errors(app)), _errors(app)

@@ -8,6 +8,7 @@ import streamlit as st
 from diagnostics.config import Config
 from diagnostics.demo import DemoWorkspace
 from diagnostics.errors import InputError
+from diagnostics.intake import read_ticket
 from diagnostics.pipeline.case import (
     CapturedRequest,
     Case,
@@ -29,7 +30,8 @@ from diagnostics.ui.components import (
     show_reply,
 )
 
-FIELD_LABELS = {"captured request": "Captured request", "delivery log endpoint": "Only this endpoint in the log"}
+FIELD_LABELS = {"captured request": "Captured request", "delivery log endpoint": "Only this endpoint in the log",
+                "ticket text": "Ticket text"}
 
 LOG_CHOICES = ("No delivery log", "Upload a file", "Configured SQL source", "Demo delivery log",
                "The case's delivery log")
@@ -155,6 +157,52 @@ def _results() -> None:
     show_findings(run.findings)
 
 
+INTAKE_KEY = "triage-intake"
+INTAKE_FIELDS = {"ticket": "triage-ticket", "endpoint_url": "triage-url", "profile": "triage-profile",
+                 "captured": "triage-captured", "log_endpoint": "triage-log-endpoint"}
+
+
+def _intake_panel() -> None:
+    """Start from the customer's own words: paste the ticket, read what it says, fill the form."""
+    with st.expander("Start from the ticket: paste the customer's message", expanded=state.current_case() is None):
+        st.text_area("Ticket text (an e-mail, a chat, pasted logs); read here, never sent anywhere",
+                     key="triage-ticket-text", height=160)
+        if st.button("Read the ticket and fill in the form", key="triage-read"):
+            try:
+                intake = read_ticket(st.session_state.get("triage-ticket-text", ""))
+            except InputError as exc:
+                show_error(exc, "Nothing to read: ", FIELD_LABELS)
+            else:
+                for name, value in intake.case_fields().items():
+                    st.session_state[INTAKE_FIELDS[name]] = value
+                st.session_state[INTAKE_KEY] = intake.to_dict()
+        found = st.session_state.get(INTAKE_KEY)
+        if found:
+            _show_intake(found)
+
+
+def _show_intake(found: dict) -> None:
+    """What the ticket says, as text and tables (customer text is never rendered as Markdown)."""
+    st.caption("Symptoms")
+    st.text(", ".join(found["symptoms"]) or "none recognised")
+    rows = [{"found": "url", "value": u} for u in found["urls"]]
+    rows += [{"found": f"event id ({e['platform']})", "value": e["id"]} for e in found["event_ids"]]
+    rows += [{"found": "time", "value": f"{t['text']} = {t['iso'] or '?'}"} for t in found["times"]]
+    rows += [{"found": "status", "value": str(c)} for c in found["status_codes"]]
+    rows += [{"found": "error", "value": e} for e in found["errors"]]
+    rows += [{"found": "header", "value": f"{k}: {v}"} for k, v in found["headers"].items()]
+    rows += [{"found": "framework", "value": f} for f in found["frameworks"]]
+    if rows:
+        st.dataframe(rows, hide_index=True)
+    if found["proposed_checks"]:
+        st.caption("Checks this ticket allows")
+        st.dataframe(found["proposed_checks"], hide_index=True)
+    for question in found["questions"]:
+        st.warning(plain(f"Ask the customer: {question}", 300), icon=":material/help:")
+    filled = ", ".join(found["case"]) or "nothing"
+    st.caption(plain(f"Filled in from the ticket: {filled}. Check them below before running.", 300))
+
+
 def _demo_panel(demo: DemoWorkspace, nothing_open: bool) -> None:
     """Demo mode: the example case one click away, and the demo secret where the demo case is (it is a
     published test value of the local sandbox, not a customer's secret)."""
@@ -183,6 +231,7 @@ def main() -> None:
     if demo is not None:
         _demo_panel(demo, current is None)
 
+    _intake_panel()
     choices = _log_choices(bool(config.get("logs", "url")), demo is not None, _case_log(config) is not None)
     if st.session_state.get("triage-log-choice") not in choices:
         st.session_state["triage-log-choice"] = NO_LOG
