@@ -142,3 +142,19 @@ def test_an_empty_ticket_paste_is_a_page_message(app: AppTest) -> None:
     app.button(key="triage-read").click().run()
     assert not app.exception
     assert any("Ticket text" in e and "empty" in e for e in _errors(app)), _errors(app)
+
+
+def test_a_probe_that_cannot_run_clears_the_previous_results(app: AppTest, ui_sandbox) -> None:  # type: ignore[no-untyped-def]
+    open_page(app, "probe")
+    app.text_input(key="probe-url").input(ui_sandbox.url("/healthy"))
+    app.number_input(key="probe-samples").set_value(1)
+    app.button(key="probe-run").click().run()
+    assert any("Results for http" in c.value.replace("\\", "") for c in app.caption) and not app.error
+    # When the next probe cannot run (a secret of spaces), the error is alone on the page
+    app.text_input(key="probe-secret").input("   ")
+    app.button(key="probe-run").click().run()
+    assert not app.exception
+    errors = _errors(app)
+    assert any("Signing secret" in e and "empty" in e for e in errors), errors
+    assert not [c for c in app.caption if "Results for" in c.value.replace("\\", "")]
+    assert not app.get("vega_lite_chart")
