@@ -12,7 +12,9 @@ from diagnostics.ui import sidebar
 
 PAGES = "diagnostics/ui/pages"
 
-st.set_page_config(page_title="Webhook Doctor", page_icon=":material/monitor_heart:", layout="wide")
+# The icon is an emoji: Streamlit draws it as an inline SVG, where a :material/...: icon would be
+# fetched from fonts.gstatic.com (an internal tool requests nothing from outside hosts).
+st.set_page_config(page_title="Webhook Doctor", page_icon="🩺", layout="wide")
 
 navigation = st.navigation(
     {

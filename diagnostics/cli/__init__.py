@@ -35,6 +35,7 @@ COMMANDS = {
     "sign": "diagnostics.cli.signatures",
     "schemes": "diagnostics.cli.signatures",
     "demo": "diagnostics.cli.demo",
+    "intake": "diagnostics.cli.intake",
 }
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 

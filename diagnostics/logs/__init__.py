@@ -12,6 +12,7 @@ from datetime import datetime
 
 from diagnostics.errors import InputError
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
+from diagnostics.logs.preflight import check_log_file
 from diagnostics.logs.schema import AttemptTable, ImportProblem, connect, finalize
 from diagnostics.logs.sources import is_database_url, stage_database, stage_file
 from diagnostics.net.databases import OPERATOR, DatabasePolicy
@@ -67,6 +68,7 @@ def load_attempts(
                     )
                 )
             else:
+                check_log_file(source, max_file_bytes)
                 stages.append(stage_file(conn, source, source_format, mapping, max_file_bytes))
         attempts = finalize(
             conn, stages, endpoint=endpoint, since=since, until=until, naive_is_utc=naive_is_utc, strict=strict

@@ -29,13 +29,13 @@ from diagnostics.cases import CaseRecord, CaseStore, RedeliveryRecord, RunRecord
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, fingerprint_secret
-from diagnostics.logs import load_attempts
+from diagnostics.logs import AttemptTable, load_attempts
 from diagnostics.net.databases import DatabasePolicy
-from diagnostics.pipeline.logs import analyze_logs
+from diagnostics.pipeline.logs import analyze_attempts
 from diagnostics.pipeline.probe import make_test_event, probe_endpoint, send_event
 from diagnostics.pipeline.signature import debug_signature
 from diagnostics.redaction import redact, redact_outcome
-from diagnostics.report import ReportContext, render_html, render_json, render_markdown
+from diagnostics.report import ReportContext, render_html, render_json, render_markdown, render_notes, render_reply
 from diagnostics.signatures import sign_headers
 
 Progress = Callable[[str, float], None]
@@ -43,8 +43,12 @@ Progress = Callable[[str, float], None]
 
 MAX_CAPTURED_BODY = 1_000_000
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # Streamlit's own upload cap; larger logs belong in the SQL source
-REPORT_FORMATS = ("markdown", "html", "json")
+REPORT_FORMATS = ("reply", "reply_markdown", "notes", "markdown", "html", "json")
 PROBLEM_STATUSES = (Status.FAIL, Status.WARN, Status.ERROR)
+ENFORCEMENT_CHECK = "probe:enforcement"
+"""The probe's forgery test: it runs only when the secret is given, so it is its own check."""
+ENFORCEMENT_CODES = frozenset({"signature-enforced", "signature-not-enforced", "signature-rejected"})
+MAX_ENDPOINTS_NAMED = 8
 
 
 @dataclass(frozen=True)
@@ -198,14 +202,38 @@ def _part_error(kind: str, subject: str, exc: InputError) -> Finding:
     )
 
 
+def check_of(code: str, kind: str) -> str:
+    """The check inside a part that produces a finding code (the probe's forgery test is its own)."""
+    return ENFORCEMENT_CHECK if kind == "probe" and code in ENFORCEMENT_CODES else kind
+
+
+def checks_made(parts: Mapping[str, Outcome]) -> list[str]:
+    """The checks a run really made: a part that could not use its input made none, and the probe
+    made its forgery test only when it sent signed events (the secret was given)."""
+    made = []
+    for kind, outcome in parts.items():
+        if outcome.findings and all(f.code == "case-input-unusable" for f in outcome.findings):
+            continue
+        made.append(kind)
+        if kind == "probe" and outcome.metrics.get("signature"):
+            made.append(ENFORCEMENT_CHECK)
+    return sorted(made)
+
+
 def merge_outcomes(subject: str, parts: Mapping[str, Outcome]) -> Outcome:
     """One outcome for the case: every part's findings, metrics under the part's name, tables prefixed.
 
-    metrics["parts"] records which part produced which codes, so a later comparison can tell
-    "fixed" from "not checked this time".
+    metrics["parts"] records which part produced which codes and metrics["checks"] which checks
+    really ran, so a later comparison can tell "fixed" from "not checked this time".
     """
     findings: list[Finding] = []
-    metrics: dict[str, Any] = {"parts": {kind: sorted({f.code for f in o.findings}) for kind, o in parts.items()}}
+    metrics: dict[str, Any] = {
+        "parts": {kind: sorted({f.code for f in o.findings}) for kind, o in parts.items()},
+        "checks": checks_made(parts),
+    }
+    warnings = [str(w) for o in parts.values() for w in (o.metrics.get("scope") or {}).get("warnings", [])]
+    if warnings:
+        metrics["reply_warnings"] = warnings
     tables: dict[str, list[dict[str, Any]]] = {}
     for kind, outcome in parts.items():
         findings.extend(outcome.findings)
@@ -217,8 +245,12 @@ def merge_outcomes(subject: str, parts: Mapping[str, Outcome]) -> Outcome:
 
 
 def render_reports(outcome: Outcome, context: ReportContext) -> dict[str, str]:
-    """The three reports an agent downloads: the Markdown reply, the HTML report, the JSON."""
+    """What an agent pastes and keeps: the customer reply (plain text and Markdown), the internal
+    notes, and the downloads (the full Markdown report, the HTML report, the JSON)."""
     return {
+        "reply": render_reply(outcome, context, fmt="text"),
+        "reply_markdown": render_reply(outcome, context, fmt="markdown"),
+        "notes": render_notes(outcome, context),
         "markdown": render_markdown(outcome, context),
         "html": render_html(outcome, context),
         "json": render_json(outcome),
@@ -325,10 +357,11 @@ def run_case(
         part_progress(f"{kind}: done", 1.0)
     forbidden = [case.secret] if case.secret else []
     outcome = redact_outcome(merge_outcomes(case.subject, parts), forbidden)
-    context = ReportContext(ticket=redact(case.ticket, forbidden), customer=redact(case.customer, forbidden),
-                            profile_label=profile.label)
-    reports = render_reports(outcome, context)
     assert case.case_id is not None
+    carry_over(outcome, store, case.case_id)
+    context = ReportContext(ticket=redact(case.ticket, forbidden), customer=redact(case.customer, forbidden),
+                            profile_label=profile.label, endpoint=case.endpoint_url or _log_endpoint(parts))
+    reports = render_reports(outcome, context)
     stored = store.record_run(
         case.case_id,
         outcome,
@@ -366,11 +399,13 @@ def record_part_run(
     record = store.get_case(case_id)
     if context is None:
         label = config.profile(profile or record.profile).label
-        context = ReportContext(ticket=record.ticket, customer=record.customer, profile_label=label)
+        context = ReportContext(ticket=record.ticket, customer=record.customer, profile_label=label,
+                                endpoint=record.endpoint_url)
     forbidden = [s for s in (secret, *other_secrets) if s]
     merged = redact_outcome(
         merge_outcomes(outcome.subject or record.endpoint_url or record.ticket, {kind: outcome}), forbidden
     )
+    carry_over(merged, store, case_id)
     context = replace(context, ticket=redact(context.ticket, forbidden), customer=redact(context.customer, forbidden))
     return store.record_run(
         case_id,
@@ -407,19 +442,44 @@ def _problems(findings: Iterable[Finding]) -> dict[tuple[str, str], Finding]:
     return {(f.code, f.subject): f for f in findings if f.status in PROBLEM_STATUSES}
 
 
+def _checks_of_run(metrics: Mapping[str, Any]) -> set[str] | None:
+    """The checks a stored run made (runs stored before metrics["checks"] existed: from their parts)."""
+    parts = metrics.get("parts")
+    if not isinstance(parts, Mapping):
+        return None
+    checks = metrics.get("checks")
+    if isinstance(checks, list):
+        return {str(c) for c in checks}
+    made = set(parts)
+    if "probe" in made and (metrics.get("probe") or {}).get("signature"):
+        made.add(ENFORCEMENT_CHECK)
+    return made
+
+
+def _carried(metrics: Mapping[str, Any]) -> list[tuple[Finding, str]]:
+    rows = metrics.get("carried_over") or []
+    return [(Finding.from_dict(row), str(row.get("check", ""))) for row in rows if isinstance(row, Mapping)]
+
+
 def compare_runs(older: RunRecord | Outcome, newer: RunRecord | Outcome) -> RunComparison:
-    old = _problems(older.findings)
+    """Per check, not per part: a problem whose check did not run in the newer run (no secret, no
+    captured request, an unusable log) is "not rechecked", never "fixed". Problems the older run
+    itself carried over from an earlier one count as its open problems."""
+    carried = _carried(older.metrics)
+    old = _problems([*older.findings, *(f for f, _ in carried)])
     new = _problems(newer.findings)
     old_parts = older.metrics.get("parts")
     old_parts = old_parts if isinstance(old_parts, Mapping) else {}
-    new_parts = newer.metrics.get("parts")
-    newer_kinds = set(new_parts) if isinstance(new_parts, Mapping) else None
+    carried_check = {(f.code, f.subject): check for f, check in carried if check}
+    newer_checks = _checks_of_run(newer.metrics)
 
     def rechecked(finding: Finding) -> bool:
-        if newer_kinds is None:
+        if newer_checks is None:
             return True
-        kinds = {kind for kind, codes in old_parts.items() if finding.code in codes}
-        return not kinds or bool(kinds & newer_kinds)
+        checks = {check_of(finding.code, kind) for kind, codes in old_parts.items() if finding.code in codes}
+        if (finding.code, finding.subject) in carried_check:
+            checks.add(carried_check[(finding.code, finding.subject)])
+        return not checks or bool(checks & newer_checks)
 
     gone = [k for k in old if k not in new]
     return RunComparison(
@@ -428,6 +488,32 @@ def compare_runs(older: RunRecord | Outcome, newer: RunRecord | Outcome) -> RunC
         remaining=tuple(new[k] for k in new if k in old),
         unchecked=tuple(old[k] for k in gone if not rechecked(old[k])),
     )
+
+
+def _check_for(finding: Finding, metrics: Mapping[str, Any]) -> str:
+    parts = metrics.get("parts")
+    for kind, codes in (parts.items() if isinstance(parts, Mapping) else ()):
+        if finding.code in codes:
+            return check_of(finding.code, kind)
+    for carried, check in _carried(metrics):
+        if (carried.code, carried.subject) == (finding.code, finding.subject):
+            return check
+    return ""
+
+
+def carry_over(outcome: Outcome, store: CaseStore, case_id: int) -> list[Finding]:
+    """Keep the previous run's open problems that this run could not check again in this run's
+    metrics["carried_over"], so its reply still lists them as open (and the next comparison sees them)."""
+    runs = store.list_runs(case_id)
+    if not runs:
+        return []
+    previous = runs[0]
+    unchecked = list(compare_runs(previous, outcome).unchecked)
+    if unchecked:
+        outcome.metrics["carried_over"] = [
+            {**f.to_dict(), "check": _check_for(f, previous.metrics), "from_run": previous.id} for f in unchecked
+        ]
+    return unchecked
 
 
 def run_summary(run: RunRecord) -> dict[str, Any]:
@@ -590,18 +676,76 @@ def run_signature_part(case: Case, config: Config, progress: Progress) -> Outcom
     )
 
 
+def _normal_url(url: str) -> str:
+    return url.strip().rstrip("/").lower()
+
+
+def choose_log_endpoint(attempts: AttemptTable, named: str | None, endpoint_url: str) -> tuple[str | None, list[str]]:
+    """Which endpoint of a delivery log a case is about, and what the agent should be told.
+
+    A triage is about the case's endpoint: a log of several endpoints is narrowed to the one named
+    (its endpoint id), else to the one whose logged URL is the case's endpoint URL; when neither
+    tells, the agent is asked (InputError listing the endpoints) instead of guessing.
+    """
+    rows = attempts.conn.execute(
+        f"SELECT endpoint, list(DISTINCT url) FROM {attempts.name} "  # noqa: S608 (internal table name)
+        "WHERE endpoint IS NOT NULL GROUP BY endpoint ORDER BY endpoint"
+    ).fetchall()
+    endpoints = {str(endpoint): [str(u) for u in urls or [] if u] for endpoint, urls in rows}
+    count = len(endpoints)
+    if named:
+        if named not in endpoints:
+            raise InputError(f"the delivery log has no attempts for endpoint {named!r}; it holds "
+                             f"{_names(endpoints)}", field="delivery log endpoint")
+        others = [f"The delivery log holds {count} endpoints; the analysis and the reply cover {named} only."]
+        return named, others if count > 1 else []
+    if count <= 1:
+        return None, []
+    wanted = _normal_url(endpoint_url) if endpoint_url else ""
+    matches = [e for e, urls in endpoints.items() if wanted and (wanted == e.lower()
+                                                               or wanted in {_normal_url(u) for u in urls})]
+    if len(matches) == 1:
+        return matches[0], [f"The delivery log holds {count} endpoints; narrowed to {matches[0]}, whose logged URL "
+                            "is the case's endpoint URL. The other endpoints are left out of the reply."]
+    why = "several of them use the case's endpoint URL" if matches else (
+        "none of them uses the case's endpoint URL" if wanted else "the case names no endpoint")
+    raise InputError(f"the delivery log holds {count} endpoints ({_names(endpoints)}) and {why}; "
+                     "name the case's endpoint (its endpoint id in the log)", field="delivery log endpoint")
+
+
+def _names(endpoints: Mapping[str, Any]) -> str:
+    names = list(endpoints)
+    shown = ", ".join(names[:MAX_ENDPOINTS_NAMED])
+    return shown + (f" and {len(names) - MAX_ENDPOINTS_NAMED} more" if len(names) > MAX_ENDPOINTS_NAMED else "")
+
+
+def _log_endpoint(parts: Mapping[str, Outcome]) -> str:
+    logs = parts.get("logs")
+    return str(((logs.metrics.get("scope") or {}).get("endpoint") or "") if logs else "")
+
+
 def run_logs_part(case: Case, config: Config, progress: Progress) -> Outcome:
-    """Analyze the delivery log (a file, or the configured SQL table) under the case's profile."""
+    """Analyze the delivery log (a file, or the configured SQL table) for the case's endpoint only."""
     source = case.log_source
     assert source is not None
+    profile = config.profile(case.profile)
     progress("logs: loading the delivery attempts", 0.1)
     if source.path is not None:
-        return analyze_logs([str(source.path)], config=config, profile=case.profile,
-                            source_format=source.source_format, endpoint=source.endpoint)
-    if not source.url:
+        attempts = load_attempts([str(source.path)], source_format=source.source_format)
+    elif source.url:
+        attempts = load_attempts([source.url], table=source.table or config.get("logs", "table") or None,
+                                 endpoint=source.endpoint,  # pushed down: only its rows cross the wire
+                                 database_policy=DatabasePolicy.untrusted(config, "case"))
+    else:
         raise InputError("no delivery-log SQL source is configured ([logs] url)", field="logs.url")
-    return analyze_logs([source.url], config=config, profile=case.profile, endpoint=source.endpoint,
-                        table=source.table, database_policy=DatabasePolicy.untrusted(config, "case"))
+    try:
+        endpoint, warnings = choose_log_endpoint(attempts, source.endpoint, case.endpoint_url)
+        progress("logs: judging the attempts", 0.5)
+        outcome = analyze_attempts(attempts, profile, endpoint=None if source.path is None else endpoint)
+    finally:
+        attempts.conn.close()
+    outcome.metrics["scope"] = {"endpoint": endpoint, "warnings": warnings}
+    return outcome
 
 
 RUNNERS: dict[str, Runner] = {

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Status, sort_findings
 from diagnostics.playbooks import playbook_for
 from diagnostics.report import truncate
@@ -35,7 +36,7 @@ STATUS_ICONS = {
 }
 REPORT_FILES = {
     "html": ("Download HTML report", "text/html", "html"),
-    "markdown": ("Download Markdown reply", "text/markdown", "md"),
+    "markdown": ("Download Markdown report", "text/markdown", "md"),
     "json": ("Download JSON", "application/json", "json"),
 }
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
@@ -46,9 +47,46 @@ def plain(text: Any, limit: int = 200) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", truncate(text, limit).replace("\n", " "))
 
 
-def show_error(exc: BaseException, prefix: str = "") -> None:
-    """An InputError (or any expected failure) as a clear message, never a traceback."""
-    st.error(plain(f"{prefix}{exc}", 1000), icon=":material/block:")
+FIELD_LABELS = {
+    "--secret": "Signing secret",
+    "--url": "URL",
+    "--scheme": "Scheme",
+    "--header": "Captured request",
+    "--id": "message id",
+    "--samples": "Samples",
+    "--profile": "Sender profile",
+    "--endpoint": "Endpoint",
+    "--since": "Days",
+    "--until": "Days",
+    "--map": "column mapping",
+    "--table": "SQL table",
+    "--query": "SQL query",
+    "--concurrency": "Concurrency",
+}
+"""The page field for each command-line flag the library's messages name."""
+_STDIN_HINT = re.compile(r" \(or --[a-z-]+ - to read it from stdin\)")
+_FLAG = re.compile(r"(?<![\w-])(pass |with )?(--[a-z][a-z-]*)")
+
+
+def for_page(exc: BaseException, labels: Mapping[str, str] | None = None) -> str:
+    """The message worded for the page: the page's field names instead of command-line flags."""
+    names = {**FIELD_LABELS, **(labels or {})}
+
+    def label(match: re.Match[str]) -> str:
+        verb = {"pass ": "fill in ", "with ": "in "}.get(match.group(1) or "", "")
+        return f"{verb}'{names.get(match.group(2), match.group(2).lstrip('-'))}'"
+
+    if isinstance(exc, InputError):
+        field = names.get(exc.field, exc.field.lstrip("-")) if exc.field else None
+        exc = InputError(_FLAG.sub(label, _STDIN_HINT.sub("", exc.message)), file=exc.file, line=exc.line,
+                         column=exc.column, field=field)
+        return str(exc)
+    return _FLAG.sub(label, _STDIN_HINT.sub("", str(exc)))
+
+
+def show_error(exc: BaseException, prefix: str = "", labels: Mapping[str, str] | None = None) -> None:
+    """An InputError (or any expected failure) as a clear message, never a traceback, worded for the page."""
+    st.error(plain(f"{prefix}{for_page(exc, labels)}", 1000), icon=":material/block:")
 
 
 def counts_line(findings: Iterable[Finding]) -> str:
@@ -114,11 +152,26 @@ def download_buttons(reports: Mapping[str, str], basename: str, *, key: str) -> 
             )
 
 
-def show_reply(reports: Mapping[str, str]) -> None:
-    """The Markdown reply as copyable text (st.code has a copy button)."""
-    if "markdown" in reports:
-        st.caption("Reply to paste into the ticket")
-        st.code(reports["markdown"], language="markdown", wrap_lines=True)
+def show_reply(reports: Mapping[str, str], *, key: str) -> None:
+    """The customer reply to paste (plain text, or its Markdown variant) and the internal notes.
+
+    st.code gives each a copy button. Runs stored before the split only have the full Markdown.
+    """
+    if "reply" not in reports:
+        if "markdown" in reports:
+            st.caption("Reply to paste into the ticket")
+            st.code(reports["markdown"], language="markdown", wrap_lines=True)
+        return
+    st.caption("Reply to paste into the ticket (for the customer)")
+    variant = st.radio("Reply format", ["Plain text", "Markdown"], horizontal=True, key=f"{key}-reply-format",
+                       label_visibility="collapsed")
+    if variant == "Markdown" and "reply_markdown" in reports:
+        st.code(reports["reply_markdown"], language="markdown", wrap_lines=True)
+    else:
+        st.code(reports["reply"], language=None, wrap_lines=True)
+    if "notes" in reports:
+        with st.expander("Internal notes (for support, not for the customer)"):
+            st.code(reports["notes"], language="markdown", wrap_lines=True)
 
 
 def show_tables(tables: Mapping[str, list[dict[str, Any]]]) -> None:

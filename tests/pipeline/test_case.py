@@ -11,6 +11,7 @@ from diagnostics.config import Config, load_config
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, fingerprint_secret
 from diagnostics.pipeline.case import (
+    REPORT_FORMATS,
     CapturedRequest,
     Case,
     LogSource,
@@ -26,16 +27,6 @@ SECRET = "whsec_pipelineTestSecret0123456789abcdef"
 def _finding(code: str, status: Status, subject: str = "https://hooks.example.com/in") -> Finding:
     return Finding(code=code, status=status, severity=Severity.HIGH, title=f"{code} title",
                    summary="summary", subject=subject)
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return load_config(env={"DIAGNOSTICS_WORKSPACE": str(tmp_path / "ws")})
-
-
-@pytest.fixture
-def store(config: Config) -> CaseStore:
-    return CaseStore(config.database_url)
 
 
 def test_captured_request_parses_request_line_headers_and_exact_body() -> None:
@@ -71,7 +62,8 @@ def test_merge_keeps_every_finding_and_names_metrics_and_tables_by_part() -> Non
     logs = Outcome(subject="l", findings=[_finding("outage-window", Status.WARN)], tables={"logs_endpoints": []})
     merged = merge_outcomes("case", {"probe": probe, "logs": logs})
     assert [f.code for f in merged.findings] == ["slow-response", "outage-window"]
-    assert merged.metrics == {"probe": {"p95": 1}, "parts": {"probe": ["slow-response"], "logs": ["outage-window"]}}
+    assert merged.metrics == {"probe": {"p95": 1}, "parts": {"probe": ["slow-response"], "logs": ["outage-window"]},
+                              "checks": ["logs", "probe"]}
     assert set(merged.tables) == {"probe_samples", "logs_endpoints"}
 
 
@@ -94,7 +86,7 @@ def test_run_case_stores_run_reports_and_never_the_secret(config: Config, store:
     assert seen == [SECRET]
     stored = store.get_run(result.run_id)
     assert stored.secret_fingerprint == fingerprint_secret(SECRET)
-    assert set(stored.reports) == {"markdown", "html", "json"}
+    assert set(stored.reports) == set(REPORT_FORMATS)
     assert all(SECRET not in text for text in stored.reports.values())
     assert SECRET not in stored.findings[0].summary
     assert case.case_id == result.case_id and store.get_case(result.case_id).ticket == "ZD-1"
@@ -345,7 +337,7 @@ def test_a_signature_lab_run_is_kept_in_the_case_without_its_secrets(config: Con
     assert stored.secret_fingerprint == fingerprint_secret(SECRET)
     assert {f.code for f in stored.findings} == {f.code for f in outcome.findings}
     assert stored.metrics["parts"] == {"signature": sorted({f.code for f in outcome.findings})}
-    assert set(stored.reports) == {"markdown", "html", "json"}
+    assert set(stored.reports) == set(REPORT_FORMATS)
     dumped = _every_stored_value(store)
     for secret in (SECRET, previous):
         assert secret not in dumped

@@ -46,6 +46,11 @@ PAGES = {
     "settings": "settings",
 }
 
+READY = {"triage": "Run every check", "probe": "Sandbox endpoints to try",
+         "signature": "Generate a correctly signed example", "logs": "Findings (whole log)",
+         "coverage": "Coverage matrix", "cases": "Runs of case", "settings": "Sender profiles"}
+"""Text each page shows once its script has run."""
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     missing_service("Debian's chromium is not installed (make test installs it)", allow_module_level=True)
@@ -150,12 +155,9 @@ def _captured_request() -> str:
 def test_every_page_renders_and_is_screenshotted(served_app, page) -> None:  # type: ignore[no-untyped-def]
     base, _info = served_app
     ARTIFACTS.mkdir(exist_ok=True)
-    ready = {"triage": "Run every check", "probe": "Sandbox endpoints to try",
-             "signature": "Generate a correctly signed example", "logs": "Findings (whole log)",
-             "coverage": "Coverage matrix", "cases": "Runs of case", "settings": "Sender profiles"}
     for name, path in PAGES.items():
         page.goto(f"{base}/{path}")
-        _wait_for_app(page, ready[name])
+        _wait_for_app(page, READY[name])
         _settle(page)
         assert page.locator("[data-testid='stException']").count() == 0, name
         page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"), full_page=True)
@@ -239,3 +241,36 @@ def test_uploads_in_the_browser_bad_is_a_message_hostile_is_text(served_app, pag
     cell.wait_for(state="attached", timeout=30_000)
     _settle(page)
     page.screenshot(path=str(ARTIFACTS / "hostile-log.png"), full_page=True)
+
+
+def test_a_secret_typed_then_left_with_tab_is_used_by_the_run(served_app, page) -> None:  # type: ignore[no-untyped-def]
+    from diagnostics.findings import fingerprint_secret
+
+    base, info = served_app
+    page.goto(base)
+    _wait_for_app(page, "Triage a ticket")
+    page.get_by_label("Ticket reference").fill("ZD-TAB")
+    page.get_by_label("Endpoint URL").fill(f"{info['sandbox_url']}/verify/standard-webhooks")
+    secret = page.get_by_label("Signing secret (optional, used for this run only, never stored)")
+    secret.click()
+    page.keyboard.type(DEMO_SECRET)
+    page.keyboard.press("Tab")
+    page.get_by_role("button", name="Run every check").click()
+    _wait_for_app(page, "secret used:")
+    assert page.get_by_text(f"secret used: {fingerprint_secret(DEMO_SECRET)}", exact=False).count() == 1
+    assert page.get_by_text("secret used: none", exact=False).count() == 0
+
+
+def test_every_request_of_every_page_stays_on_the_apps_origin(served_app, page) -> None:  # type: ignore[no-untyped-def]
+    base, _info = served_app
+    origins: set[str] = set()
+    page.on("request", lambda request: origins.add("/".join(request.url.split("/", 3)[:3])))
+    for name, path in PAGES.items():
+        page.goto(f"{base}/{path}")
+        _wait_for_app(page, READY[name])
+        _settle(page)
+    others = {o for o in origins if o not in (base, base.replace("127.0.0.1", "localhost"))
+              and not o.startswith(("data:", "blob:"))}
+    assert not others, sorted(others)
+    # a finished internal tool: no Deploy button for agents
+    assert page.get_by_test_id("stAppDeployButton").count() == 0

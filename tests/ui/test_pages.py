@@ -47,12 +47,12 @@ def test_every_page_renders(app: AppTest, page: str) -> None:
 
 def test_triage_runs_every_check_and_offers_reply_and_downloads(app: AppTest, ui_sandbox: SandboxHandle) -> None:
     # Given a ticket with an endpoint, the secret, a captured request signed with an old secret, the demo log
+    app.radio(key="triage-log-choice").set_value("Demo delivery log").run()
     app.text_input(key="triage-ticket").input("ZD-UI-1")
     app.text_input(key="triage-customer").input("UI Customer")
     app.text_input(key="triage-url").input(ui_sandbox.url("/accept-all"))
     app.text_input(key="triage-secret").input(DEMO_SECRET)
     app.text_area(key="triage-captured").input(_captured_request(ROTATED_OUT_SECRET))
-    app.radio(key="triage-log-choice").set_value("Demo delivery log").run()
     app.text_input(key="triage-log-endpoint").input("ep_outage")
     # When the agent presses the one button
     app.button(key="triage-run").click().run()
@@ -87,6 +87,7 @@ def test_triage_with_nothing_to_check_shows_a_message(app: AppTest) -> None:
         ("empty.csv", b"", "empty"),
         ("wrong.txt", b"this is not a delivery log at all\x00\x01", "wrong.txt"),
         ("columns.csv", b"name,age\nbob,4\n", "columns.csv"),
+        ("prose.csv", b"Dear support,\nour webhooks stopped arriving.\n", "first line is not a header"),
     ],
 )
 def test_bad_uploads_show_a_message_and_leave_the_case_intact(
@@ -259,8 +260,8 @@ def test_a_huge_upload_is_refused_with_the_limit_named(demo_workspace: DemoWorks
     st.cache_resource.clear()
     try:
         app = AppTest.from_file(APP, default_timeout=60).run()
-        app.text_input(key="triage-ticket").input("ZD-HUGE")
         app.radio(key="triage-log-choice").set_value("Upload a file").run()
+        app.text_input(key="triage-ticket").input("ZD-HUGE")
         big = b"event_id,endpoint,attempted_at\n" + b"evt_1,ep_1,2026-03-02T10:00:00Z\n" * 200
         app.file_uploader(key="triage-upload").upload("big.csv", big, "text/csv")
         app.button(key="triage-run").click().run()
@@ -322,10 +323,10 @@ def test_triage_picks_an_endpoint_in_the_configured_sql_source(
     st.cache_data.clear()
     try:
         app = AppTest.from_file(APP, default_timeout=60).run()
-        app.text_input(key="triage-ticket").input("ZD-SQL-UI")
         app.radio(key="triage-log-choice").set_value("Configured SQL source").run()
+        app.text_input(key="triage-ticket").input("ZD-SQL-UI")
         picker = app.selectbox(key="triage-sql-endpoint")
-        assert picker.options[0] == "(all endpoints)" and "ep_rotated" in picker.options
+        assert picker.options[0] == "(the endpoint whose URL is the case's)" and "ep_rotated" in picker.options
         picker.set_value("ep_rotated")
         app.button(key="triage-run").click().run()
         assert not app.exception and not app.error, _errors(app)

@@ -12,6 +12,18 @@ from diagnostics.ui import state
 from diagnostics.ui.components import download_buttons, plain, show_error, show_findings, show_reply
 
 TRIAGE_PAGE = "diagnostics/ui/pages/triage.py"
+FLASH_KEY = "cases-flash"
+
+
+def _show_new_run(case_id: int, run_id: int, earlier: list[int]) -> None:
+    """After a rerun, every run picker of the page points at the new run (the older one beside it)."""
+    state.open_case(case_id, run_id)
+    st.session_state["cases-show-run"] = run_id
+    st.session_state["compare-newer"] = run_id
+    if earlier:
+        st.session_state["compare-older"] = earlier[0]
+    skipped = "" if state.secret() else " No signing secret is held, so checks that need it were not rechecked."
+    st.session_state[FLASH_KEY] = f"Run #{run_id} of case #{case_id} is done and shown below.{skipped}"
 
 
 def _run_label(run: RunRecord) -> str:
@@ -24,11 +36,13 @@ def _compare(runs: list[RunRecord]) -> None:
         st.caption("Rerun the case to compare: two runs are needed.")
         return
     by_id = {run.id: run for run in runs}
+    ids = list(by_id)
+    for key, default in (("compare-older", ids[1]), ("compare-newer", ids[0])):
+        if st.session_state.get(key) not in by_id:  # another case, or a run just added
+            st.session_state[key] = default
     left, right = st.columns(2)
-    older_id = left.selectbox("Older run", list(by_id), index=1, format_func=lambda i: _run_label(by_id[i]),
-                              key="compare-older")
-    newer_id = right.selectbox("Newer run", list(by_id), index=0, format_func=lambda i: _run_label(by_id[i]),
-                               key="compare-newer")
+    older_id = left.selectbox("Older run", ids, format_func=lambda i: _run_label(by_id[i]), key="compare-older")
+    newer_id = right.selectbox("Newer run", ids, format_func=lambda i: _run_label(by_id[i]), key="compare-newer")
     comparison = compare_runs(by_id[older_id], by_id[newer_id])
     fixed, new, remaining, unchecked = st.columns(4)
     fixed.metric("Fixed", len(comparison.fixed))
@@ -85,10 +99,14 @@ def main() -> None:
                 result = run_case(case, config, lambda message, _f: status.update(label=plain(message, 120)),
                                   store=store)
                 status.update(label="Done", state="complete")
-            state.open_case(record.id, result.run_id)
-            runs = store.list_runs(record.id)
         except InputError as exc:
             show_error(exc, "The case could not be rerun: ")
+        else:
+            _show_new_run(record.id, result.run_id, [r.id for r in runs])
+            st.rerun()  # the table's run count, "Show run" and the comparison move to the new run
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(plain(flash, 300), icon=":material/replay:")
 
     st.subheader(f"Runs of case #{record.id}")
     if not runs:
@@ -96,12 +114,14 @@ def main() -> None:
         return
     st.dataframe(pd.DataFrame([run_summary(run) for run in runs]), hide_index=True)
     run_by_id = {run.id: run for run in runs}
+    if st.session_state.get("cases-show-run") not in run_by_id:
+        st.session_state.pop("cases-show-run", None)
     shown = st.selectbox("Show run", list(run_by_id), key="cases-show-run",
                          format_func=lambda i: _run_label(run_by_id[i]))
     run = run_by_id[shown]
     download_buttons(run.reports, f"case-{record.id}-run-{run.id}", key=f"cases-dl-{run.id}")
     with st.expander("Reply to paste into the ticket"):
-        show_reply(run.reports)
+        show_reply(run.reports, key=f"cases-{run.id}")
     show_findings(run.findings)
     _compare(runs)
 

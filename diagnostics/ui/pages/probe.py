@@ -61,12 +61,14 @@ def main() -> None:
                                       store=state.store(), secret=secret, profile=profile_name)
                 st.session_state[SAVED_KEY] = f"Saved as run #{run.id} of case #{case.id}"
         except InputError as exc:
+            st.session_state.pop(RESULT_KEY, None)  # no earlier endpoint's results under this error
             show_error(exc, "The probe did not run: ")
     outcome: Outcome | None = st.session_state.get(RESULT_KEY)
     if outcome is None:
         return
     if st.session_state.get(SAVED_KEY):
         st.success(st.session_state[SAVED_KEY], icon=":material/save:")
+    st.caption(plain(f"Results for {outcome.subject}", 300))
     phases = outcome.metrics.get("phases") or []
     timeout_ms = float(outcome.metrics.get("timeout_ms") or config.profile(profile_name).timeout_s * 1000)
     st.subheader("Phase timings against the timeout window")

@@ -108,6 +108,8 @@ def main() -> None:
                                       other_secrets=(previous,))
                 st.session_state[SAVED_KEY] = f"Saved as run #{run.id} of case #{case.id}"
         except InputError as exc:
+            st.session_state.pop(RESULT_KEY, None)  # a failed check leaves no earlier verdict on screen
+            st.session_state.pop(SAVED_KEY, None)
             show_error(exc, "Could not check: ")
     outcome: Outcome | None = st.session_state.get(RESULT_KEY)
     if outcome is not None:
