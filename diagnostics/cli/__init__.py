@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "diagnostics.cli.sandbox",
     "diagnostics.cli.signatures",
     "diagnostics.cli.demo",
+    "diagnostics.cli.recovery",
 )
 
 
