@@ -1,4 +1,5 @@
-"""`replay-plan`: what the customer missed at one endpoint, and how safe each resend is."""
+"""`replay-plan` (what the customer missed at one endpoint, how safe each resend is) and
+`reconcile` (our log against the customer's own records)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from diagnostics.logs.detect import FORMATS
 from diagnostics.logs.timestamps import parse_user_time
 from diagnostics.recovery.categories import CATEGORIES, SAFE_BY_DEFAULT, parse_categories
 from diagnostics.recovery.exports import EXPORT_FORMATS
-from diagnostics.recovery.run import replay_plan
+from diagnostics.recovery.received import ID_COLUMNS
+from diagnostics.recovery.run import reconcile_received, replay_plan
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -44,8 +46,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--categories", metavar="CATEGORY,...",
                         help=f"categories written by --export (default: {','.join(SAFE_BY_DEFAULT)}; "
                         f"known: {', '.join(CATEGORIES)}, all)")
+    parser.add_argument("--from-reconciliation", metavar="RECONCILIATION.json",
+                        help="plan only the events a reconciliation (reconcile --format json) found missed")
     add_output_options(parser)
     parser.set_defaults(handler=_replay_plan)
+
+    reconcile = subparsers.add_parser(
+        "reconcile",
+        help="compare the delivery log of an endpoint with what the customer says they received",
+        description="Every event of the window as missed, delivered_not_recorded, processed_but_failed_here, "
+        "duplicated or unknown_to_us, from the customer's list of ids, CSV or JSON Lines with an id column, or a "
+        "pasted application log.",
+    )
+    _add_source_options(reconcile)
+    reconcile.add_argument("--received", required=True, metavar="FILE",
+                           help="the customer's records: ids one per line, CSV/JSON Lines with an id column "
+                           f"({', '.join(ID_COLUMNS)}), or an application log")
+    reconcile.add_argument("--id-column", help="the column or field holding the event id in --received")
+    add_output_options(reconcile)
+    reconcile.set_defaults(handler=_reconcile)
 
 
 def _replay_plan(args: argparse.Namespace, config: Config) -> Outcome:
@@ -54,14 +73,26 @@ def _replay_plan(args: argparse.Namespace, config: Config) -> Outcome:
         endpoint=args.endpoint,
         config=config,
         profile=args.profile,
-        since=parse_user_time(args.since, "--since") if args.since else None,
-        until=parse_user_time(args.until, "--until") if args.until else None,
-        source_format=args.source_format,
-        mapping=parse_mapping(args.mapping),
-        table=args.table,
-        query=args.query,
-        naive_is_utc=args.naive_utc,
-        strict=args.strict,
         exports=[(fmt, path) for fmt, path in args.export],
         export_categories=parse_categories(args.categories),
+        from_reconciliation=args.from_reconciliation,
+        **_window(args),
+        **_source_options(args),
     )
+
+
+def _window(args: argparse.Namespace) -> dict:
+    return {
+        "since": parse_user_time(args.since, "--since") if args.since else None,
+        "until": parse_user_time(args.until, "--until") if args.until else None,
+    }
+
+
+def _source_options(args: argparse.Namespace) -> dict:
+    return {"source_format": args.source_format, "mapping": parse_mapping(args.mapping), "table": args.table,
+            "query": args.query, "naive_is_utc": args.naive_utc, "strict": args.strict}
+
+
+def _reconcile(args: argparse.Namespace, config: Config) -> Outcome:
+    return reconcile_received(args.sources, endpoint=args.endpoint, received=args.received, config=config,
+                              profile=args.profile, id_column=args.id_column, **_window(args), **_source_options(args))

@@ -240,3 +240,41 @@ def _streak(table: pa.Table, truth: RecoveryTruth) -> None:
                   default=-1)
     truth.streak_started_at = rows[last_ok + 1]["attempted_at"] if last_ok + 1 < len(rows) else None
     truth.last_attempt_at = rows[-1]["attempted_at"]
+
+
+@dataclass
+class ReceivedTruth:
+    """The customer's records planted against a recovery log: ids in the order they recorded them
+    (a repeated id is a duplicate receipt) and the category of every event the reconciliation judges."""
+
+    receipts: list[str]
+    categories: dict[str, set[str]]
+
+
+def plant_received(log: RecoveryLog, *, seed: int = 3, not_recorded: int = 12, unknown: int = 4) -> ReceivedTruth:
+    """Customer records for the target of `log` with every reconciliation category planted:
+    most delivered events recorded once, `not_recorded` delivered events missing, the ambiguous
+    events and two pending ones recorded (processed but failed here), three delivered and two
+    rejected events recorded several times, `unknown` ids of our format that the log does not
+    have plus the neighbour's own events; every other undelivered event is missed."""
+    rng = np.random.default_rng(seed)
+    truth = log.truth
+    delivered = sorted(truth.delivered)
+    rng.shuffle(delivered)
+    absent, dup_delivered, once = delivered[:not_recorded], delivered[not_recorded:not_recorded + 3], \
+        delivered[not_recorded + 3:]
+    processed = sorted(truth.categories["ambiguous"]) + sorted(truth.categories["pending"])[:2]
+    dup_failed = sorted(truth.categories["rejected"])[:2]
+    strangers = [f"evt_9{k:06d}" for k in range(unknown)] + sorted(truth.neighbour_only_lost)
+    receipts = once + processed + dup_delivered * 2 + dup_failed * 3 + strangers
+    rng.shuffle(receipts)
+    listed = set(receipts)
+    undelivered = set().union(*truth.categories.values())
+    return ReceivedTruth(receipts=[str(r) for r in receipts], categories={
+        "missed": undelivered - listed,
+        "delivered_not_recorded": set(absent),
+        "processed_but_failed_here": set(processed),
+        "duplicated": set(dup_delivered) | set(dup_failed),
+        "unknown_to_us": set(strangers),
+        "recorded_once": set(once),
+    })

@@ -48,6 +48,11 @@ class Plan:
     def disable_at(self) -> datetime | None:
         return self.countdown.get("disable_at")
 
+    def restrict(self, event_ids: set[str]) -> None:
+        """Keep only the events in `event_ids` (a plan built from a reconciliation)."""
+        self.events = [e for e in self.events if e["event_id"] in event_ids]
+        self.totals = {c: sum(1 for e in self.events if e["category"] == c) for c in CATEGORIES}
+
     def selected(self, categories: tuple[str, ...]) -> list[dict[str, Any]]:
         return [e for e in self.events if e["category"] in categories]
 

@@ -9,6 +9,7 @@ every event is in `metrics.plan` and in the exports.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -177,12 +178,18 @@ def plan_tables(plan: Plan, profile: SenderProfile) -> dict[str, list[dict[str, 
         "Recovery plan: totals": [{"category": c, "events": plan.totals[c], "resend": ADVICE[c]} for c in CATEGORIES],
         "Retry budget countdown": [{"item": k, "value": _text(v)} for k, v in countdown_lines(plan, profile)],
     }
-    if plan.events:
-        shown = plan.events[:MAX_TABLE_ROWS]
-        name = "Recovery plan: events" + (f" (first {len(shown)} of {len(plan.events)})"
-                                          if len(shown) < len(plan.events) else "")
-        tables[name] = [event_row(e) for e in shown]
+    tables.update(capped_table("Recovery plan: events", plan.events, event_row))
     return tables
+
+
+def capped_table(name: str, events: list[dict[str, Any]],
+                 row: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The first MAX_TABLE_ROWS events as a report table, its name saying when more exist (none: no table)."""
+    if not events:
+        return {}
+    shown = events[:MAX_TABLE_ROWS]
+    more = f" (first {len(shown)} of {len(events)})" if len(shown) < len(events) else ""
+    return {name + more: [row(e) for e in shown]}
 
 
 def _text(value: Any) -> Any:

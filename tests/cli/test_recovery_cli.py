@@ -95,3 +95,46 @@ def test_a_bad_export_writes_no_export(log: tuple[RecoveryLog, Path], tmp_path: 
 def test_missing_log_file(tmp_path: Path) -> None:
     result = run(str(tmp_path / "none.csv"), "--endpoint", "ep")
     assert result.returncode == 2 and "not found" in result.stderr
+
+
+def reconcile(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "diagnostics", "reconcile", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+
+
+def test_reconcile_then_plan_only_what_they_miss(log: tuple[RecoveryLog, Path], tmp_path: Path) -> None:
+    from diagnostics.recovery.generate import plant_received
+
+    generated, path = log
+    planted = plant_received(generated)
+    received = tmp_path / "received.txt"
+    received.write_text("\n".join(planted.receipts) + "\n")
+    out = tmp_path / "reconciliation.json"
+    result = reconcile(str(path), "--endpoint", "ep_target", "--received", str(received), "--format", "json",
+                       "--output", str(out))
+    assert result.returncode == 1, result.stderr
+    data = json.loads(out.read_text())["metrics"]["reconciliation"]
+    assert {e["event_id"] for e in data["events"] if e["category"] == "missed"} == planted.categories["missed"]
+    ids = tmp_path / "missed.txt"
+    plan = run(str(path), "--endpoint", "ep_target", "--from-reconciliation", str(out), "--format", "json",
+               "--export", "ids", str(ids), "--categories", "never_reached,ambiguous,rejected")
+    assert plan.returncode == 1, plan.stderr
+    events = json.loads(plan.stdout)["metrics"]["plan"]["events"]
+    assert {e["event_id"] for e in events} == planted.categories["missed"]
+    assert set(ids.read_text().split()) == {e["event_id"] for e in events if e["category"] != "pending"}
+    other = run(str(path), "--endpoint", "ep_neighbour", "--from-reconciliation", str(out))
+    assert other.returncode == 2 and "is for endpoint 'ep_target'" in other.stderr
+
+
+def test_reconcile_bad_received_file(log: tuple[RecoveryLog, Path], tmp_path: Path) -> None:
+    received = tmp_path / "notes.txt"
+    received.write_text("we never got the invoices\nplease resend\n")
+    result = reconcile(str(log[1]), "--endpoint", "ep_target", "--received", str(received))
+    assert result.returncode == 2 and "no recognizable event id" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not result.stdout
+    missing = reconcile(str(log[1]), "--endpoint", "ep_target", "--received", str(tmp_path / "none.txt"))
+    assert missing.returncode == 2 and "not found" in missing.stderr
+    bad_json = tmp_path / "r.json"
+    bad_json.write_text("{not json")
+    plan = run(str(log[1]), "--endpoint", "ep_target", "--from-reconciliation", str(bad_json))
+    assert plan.returncode == 2 and "not a reconciliation JSON file" in plan.stderr
