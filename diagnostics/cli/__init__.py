@@ -36,6 +36,8 @@ COMMANDS = {
     "schemes": "diagnostics.cli.signatures",
     "demo": "diagnostics.cli.demo",
     "intake": "diagnostics.cli.intake",
+    "replay-plan": "diagnostics.cli.recovery",
+    "reconcile": "diagnostics.cli.recovery",
 }
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 

@@ -1,0 +1,98 @@
+"""`replay-plan` (what the customer missed at one endpoint, how safe each resend is) and
+`reconcile` (our log against the customer's own records)."""
+
+from __future__ import annotations
+
+import argparse
+
+from diagnostics.cli._common import add_output_options
+from diagnostics.config import Config
+from diagnostics.findings import Outcome
+from diagnostics.logs import parse_mapping
+from diagnostics.logs.detect import FORMATS
+from diagnostics.logs.timestamps import parse_user_time
+from diagnostics.recovery.categories import CATEGORIES, SAFE_BY_DEFAULT, parse_categories
+from diagnostics.recovery.exports import EXPORT_FORMATS
+from diagnostics.recovery.received import ID_COLUMNS
+from diagnostics.recovery.run import reconcile_received, replay_plan
+
+
+def _add_source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sources", nargs="*", metavar="LOG",
+                        help="delivery-log files or database URLs (default: [logs] url of diagnostics.toml)")
+    parser.add_argument("--endpoint", required=True, help="the endpoint (id, or URL when the log has no id)")
+    parser.add_argument("--since", help="events first sent at or after this time (ISO 8601 or epoch)")
+    parser.add_argument("--until", help="events first sent before this time (ISO 8601 or epoch)")
+    parser.add_argument("--profile", help="sender profile whose retry schedule and disable rule apply (default: ours)")
+    parser.add_argument("--source-format", choices=FORMATS, default="auto", help="file format (default: auto)")
+    parser.add_argument("--map", dest="mapping", metavar="CANONICAL=SOURCE,...", help="column mapping")
+    parser.add_argument("--table", help="table to read from a database URL (default: [logs] table)")
+    parser.add_argument("--query", help="SELECT to read from a database URL instead of a table")
+    parser.add_argument("--naive-utc", action="store_true", help="read timestamps without offset as UTC")
+    parser.add_argument("--strict", action="store_true", help="fail when any row cannot be imported")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "replay-plan",
+        help="list the events an endpoint never got, each with how safe a resend is",
+        description="Every event first sent to the endpoint in the window without a 2xx, classified as "
+        "never_reached (safe to resend), ambiguous (resend only with dedupe), rejected (resend after their fix) "
+        "or pending (still being retried), with the retry-budget countdown and the auto-disable projection.",
+    )
+    _add_source_options(parser)
+    parser.add_argument("--export", nargs=2, action="append", default=[], metavar=("FORMAT", "FILE"),
+                        help=f"also write the selected events as {', '.join(EXPORT_FORMATS)} (repeatable)")
+    parser.add_argument("--categories", metavar="CATEGORY,...",
+                        help=f"categories written by --export (default: {','.join(SAFE_BY_DEFAULT)}; "
+                        f"known: {', '.join(CATEGORIES)}, all)")
+    parser.add_argument("--from-reconciliation", metavar="RECONCILIATION.json",
+                        help="plan only the events a reconciliation (reconcile --format json) found missed")
+    add_output_options(parser)
+    parser.set_defaults(handler=_replay_plan)
+
+    reconcile = subparsers.add_parser(
+        "reconcile",
+        help="compare the delivery log of an endpoint with what the customer says they received",
+        description="Every event of the window as missed, delivered_not_recorded, processed_but_failed_here, "
+        "duplicated or unknown_to_us, from the customer's list of ids, CSV or JSON Lines with an id column, or a "
+        "pasted application log.",
+    )
+    _add_source_options(reconcile)
+    reconcile.add_argument("--received", required=True, metavar="FILE",
+                           help="the customer's records: ids one per line, CSV/JSON Lines with an id column "
+                           f"({', '.join(ID_COLUMNS)}), or an application log")
+    reconcile.add_argument("--id-column", help="the column or field holding the event id in --received")
+    add_output_options(reconcile)
+    reconcile.set_defaults(handler=_reconcile)
+
+
+def _replay_plan(args: argparse.Namespace, config: Config) -> Outcome:
+    return replay_plan(
+        args.sources,
+        endpoint=args.endpoint,
+        config=config,
+        profile=args.profile,
+        exports=[(fmt, path) for fmt, path in args.export],
+        export_categories=parse_categories(args.categories),
+        from_reconciliation=args.from_reconciliation,
+        **_window(args),
+        **_source_options(args),
+    )
+
+
+def _window(args: argparse.Namespace) -> dict:
+    return {
+        "since": parse_user_time(args.since, "--since") if args.since else None,
+        "until": parse_user_time(args.until, "--until") if args.until else None,
+    }
+
+
+def _source_options(args: argparse.Namespace) -> dict:
+    return {"source_format": args.source_format, "mapping": parse_mapping(args.mapping), "table": args.table,
+            "query": args.query, "naive_is_utc": args.naive_utc, "strict": args.strict}
+
+
+def _reconcile(args: argparse.Namespace, config: Config) -> Outcome:
+    return reconcile_received(args.sources, endpoint=args.endpoint, received=args.received, config=config,
+                              profile=args.profile, id_column=args.id_column, **_window(args), **_source_options(args))

@@ -1,0 +1,190 @@
+"""The replay plan of one endpoint: every event of the window with no 2xx, and how safe a resend is.
+
+One SQL pass on the engine: per-event aggregates over the endpoint's attempts, the latest attempt
+of the undelivered events only (a window over their attempts, not over the whole log), the retry
+budget joined from the schedule table, and the category (`categories.category_sql`). The result
+is materialized as PLAN_TABLE (every undelivered event of the endpoint, `in_window` marking the
+plan's own), so the countdown reads it without another pass over the attempts; only the plan's
+events come back to Python.
+
+"Events of the window" are the events whose first attempt to the endpoint falls in
+[since, until): each is judged on all of its attempts in the log, so a retry that succeeded after
+`until` still counts as delivered and retries before `since` still use up the budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from diagnostics.analyzers.base import OK
+from diagnostics.engines.base import Engine
+from diagnostics.errors import InputError
+from diagnostics.logs.schema import sql_literal
+from diagnostics.profiles import SenderProfile
+from diagnostics.recovery.categories import CATEGORIES, PENDING, category_sql
+from diagnostics.recovery.schedule import SCHEDULE_TABLE, schedule_select
+
+PLAN_TABLE = "_plan_events"
+MAX_BODY_IN_EVIDENCE = 120
+
+
+@dataclass
+class Plan:
+    """What to resend to one endpoint, by category, with the retry-budget countdown."""
+
+    endpoint: str
+    profile: str
+    since: datetime | None
+    until: datetime | None
+    as_of: datetime | None  # the endpoint's last attempt in the log: "now" for the countdown
+    events: list[dict[str, Any]]
+    totals: dict[str, int]
+    delivered: int = 0  # events of the window with a 2xx (counted, not listed)
+    countdown: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def disable_at(self) -> datetime | None:
+        return self.countdown.get("disable_at")
+
+    def restrict(self, event_ids: set[str]) -> None:
+        """Keep only the events in `event_ids` (a plan built from a reconciliation)."""
+        self.events = [e for e in self.events if e["event_id"] in event_ids]
+        self.totals = {c: sum(1 for e in self.events if e["category"] == c) for c in CATEGORIES}
+
+    def selected(self, categories: tuple[str, ...]) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["category"] in categories]
+
+    def to_json(self) -> dict[str, Any]:
+        """`metrics.plan`: the keys of the issue, times in ISO 8601 UTC."""
+        data: dict[str, Any] = {
+            "endpoint": self.endpoint,
+            "profile": self.profile,
+            "since": iso(self.since),
+            "until": iso(self.until),
+            "as_of": iso(self.as_of),
+            "totals": dict(self.totals),
+            "delivered": self.delivered,
+            "events": [{k: iso(v) if isinstance(v, datetime) else v for k, v in e.items()} for e in self.events],
+            "countdown": {k: iso(v) if isinstance(v, datetime) else v for k, v in self.countdown.items()},
+        }
+        if self.disable_at is not None:
+            data["disable_at"] = iso(self.disable_at)
+        return data
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def window_sql(column: str, since: datetime | None, until: datetime | None) -> str:
+    """`column` in [since, until) as a SQL condition (TRUE without bounds)."""
+    bounds = []
+    if since is not None:
+        bounds.append(f"{column} >= CAST({sql_literal(iso(since))} AS TIMESTAMPTZ)")
+    if until is not None:
+        bounds.append(f"{column} < CAST({sql_literal(iso(until))} AS TIMESTAMPTZ)")
+    return " AND ".join(bounds) or "TRUE"
+
+
+def plan_sql(table: str, endpoint: str, profile: SenderProfile, since: datetime | None,
+             until: datetime | None) -> str:
+    """Every undelivered event of `endpoint` with its category and retry budget (one SELECT)."""
+    ep = sql_literal(endpoint)
+    window = window_sql("first_at", since, until)
+    used = "greatest(e.auto_attempts, e.max_auto_attempt)"
+    category = category_sql(used, profile.max_attempts, "l.status_code", "l.error")
+    return f"""WITH ev AS (
+            SELECT event_id, min(event_type) AS event_type, count(*) AS attempts,
+                   count(*) FILTER (WHERE {OK}) AS successes,
+                   count(*) FILTER (WHERE trigger = 'auto') AS auto_attempts,
+                   coalesce(max(attempt) FILTER (WHERE trigger = 'auto'), 0) AS max_auto_attempt,
+                   max(attempted_at) FILTER (WHERE trigger = 'auto') AS last_auto_at,
+                   min(attempted_at) AS first_at, max(attempted_at) AS last_at
+            FROM {table} WHERE endpoint = {ep} GROUP BY event_id
+        ), undelivered AS (
+            SELECT *, {window} AS in_window FROM ev WHERE successes = 0
+        ), latest AS (
+            SELECT a.event_id, a.status_code, a.error, a.duration_ms, a.trigger, a.attempt,
+                   a.attempted_at, a.response_body,
+                   row_number() OVER (PARTITION BY a.event_id ORDER BY a.attempted_at DESC, a.seq DESC) AS pos
+            FROM {table} AS a JOIN undelivered AS u ON a.event_id = u.event_id
+            WHERE a.endpoint = {ep}
+        ), judged AS (
+            SELECT e.event_id, e.event_type, e.attempts, e.first_at, e.last_at, e.in_window,
+                   e.last_auto_at, {used} AS auto_used,
+                   l.status_code, l.error, l.duration_ms, l.trigger AS last_trigger, l.attempt AS last_attempt,
+                   l.response_body, {category} AS category
+            FROM undelivered AS e JOIN latest AS l ON l.event_id = e.event_id AND l.pos = 1
+        )
+        SELECT j.*,
+               CASE WHEN j.category = '{PENDING}' THEN to_timestamp(epoch(j.last_auto_at) + s.delay_s) END
+                   AS next_retry_at,
+               CASE WHEN j.category = '{PENDING}' THEN to_timestamp(epoch(j.last_auto_at) + s.remaining_s) END
+                   AS retries_exhausted_at
+        FROM judged AS j LEFT JOIN {SCHEDULE_TABLE} AS s ON s.n = j.auto_used"""
+
+
+def build_plan(engine: Engine, profile: SenderProfile, endpoint: str, *, table: str = "attempts",
+               since: datetime | None = None, until: datetime | None = None) -> Plan:
+    """The replay plan of `endpoint` in `table` under `profile` (raises InputError when the
+    endpoint has no attempt in the log)."""
+    ep = sql_literal(endpoint)
+    seen = engine.rows(f"SELECT count(*) AS n, max(attempted_at) AS last FROM {table} WHERE endpoint = {ep}")[0]
+    if not seen["n"]:
+        raise InputError(f"no delivery attempts for endpoint {endpoint!r} in the log", field="--endpoint")
+    engine.materialize(SCHEDULE_TABLE, schedule_select(profile))
+    engine.materialize(PLAN_TABLE, plan_sql(table, endpoint, profile, since, until))
+    order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CATEGORIES))
+    rows = engine.rows(
+        f"""SELECT event_id, category, attempts, first_at, last_at, event_type, status_code, error,
+                   next_retry_at, retries_exhausted_at, auto_used, last_trigger, last_attempt, duration_ms,
+                   response_body
+            FROM {PLAN_TABLE} WHERE in_window ORDER BY CASE category {order} END, first_at, event_id"""
+    )
+    window = window_sql("first_at", since, until)
+    in_window = int(engine.value(
+        f"""SELECT count(*) FROM (SELECT event_id, min(attempted_at) AS first_at FROM {table}
+            WHERE endpoint = {ep} GROUP BY event_id) AS e WHERE {window}"""
+    ) or 0)
+    events = [_event(r, profile) for r in rows]
+    totals = {c: 0 for c in CATEGORIES}
+    for e in events:
+        totals[e["category"]] += 1
+    return Plan(endpoint=endpoint, profile=profile.name, since=since, until=until, as_of=seen["last"],
+                events=events, totals=totals, delivered=in_window - len(events))
+
+
+def _event(row: dict[str, Any], profile: SenderProfile) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "event_id": row["event_id"],
+        "category": row["category"],
+        "attempts": int(row["attempts"]),
+        "first_at": row["first_at"],
+        "last_at": row["last_at"],
+        "event_type": row["event_type"],
+        "status_code": None if row["status_code"] is None else int(row["status_code"]),
+        "error": row["error"],
+    }
+    if row["category"] == PENDING:
+        event["next_retry_at"] = row["next_retry_at"]
+        event["retries_exhausted_at"] = row["retries_exhausted_at"]
+    event["evidence"] = evidence_line(row, profile)
+    return event
+
+
+def evidence_line(row: dict[str, Any], profile: SenderProfile) -> str:
+    """The latest attempt in words: what decided the category."""
+    when = row["last_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    trigger = row["last_trigger"] or "auto"
+    what = f"HTTP {int(row['status_code'])}" if row["status_code"] is not None else (row["error"] or "no response")
+    if row["duration_ms"] is not None:
+        what += f" after {float(row['duration_ms']):.0f} ms"
+    body = (row["response_body"] or "").strip().replace("\n", " ")
+    if row["status_code"] is not None and body:
+        what += f": {body[:MAX_BODY_IN_EVIDENCE]}"
+    budget = f"{int(row['auto_used'])} of {profile.max_attempts} automatic attempts used"
+    return f"latest attempt ({trigger}, #{row['last_attempt']}) at {when}: {what}; {budget}"
