@@ -56,7 +56,7 @@ def first_record_keys(path: str) -> set[str]:
         record = json.loads(first_line)
         if isinstance(record, dict):
             keys |= set(record)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # too deep: the loader names the line
         pass
     return keys
 
