@@ -39,6 +39,9 @@ if TYPE_CHECKING:  # referencing does not export its Resolver class
     from referencing._core import Resolver
 
 from diagnostics.errors import InputError
+from diagnostics.logs.files import read_capped
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a catalog or schema file; read with a cap (devices report no size)
 
 COMPONENT_FOLDERS = frozenset({"common", "definitions", "shared", "components"})
 ENTRY_KEYS = ("name", "description", "resource", "versions")
@@ -164,7 +167,7 @@ def load_catalog(path: str | Path) -> Catalog:
 def _parse_document(path: Path, text: str | None = None) -> Any:
     """Parse JSON or YAML (by extension), turning syntax errors into InputError with line/column."""
     try:
-        raw = path.read_text(encoding="utf-8") if text is None else text
+        raw = read_capped(str(path), MAX_DOCUMENT_BYTES, "file").decode("utf-8") if text is None else text
     except FileNotFoundError as exc:
         raise InputError("file not found", file=str(path)) from exc
     except UnicodeDecodeError as exc:
@@ -284,7 +287,7 @@ def _entry_lines(path: Path, text: str) -> list[int]:
 
 def _load_file(path: Path) -> Catalog:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_capped(str(path), MAX_DOCUMENT_BYTES, "catalog").decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError("catalog is not UTF-8 text", file=str(path)) from exc
     data = _parse_document(path, text)

@@ -184,9 +184,16 @@ def build_demo(
     return demo
 
 
-def _allow_loopback(config: Config, host: str) -> list[str]:
+def _allow_sandbox(config: Config, sandbox: SandboxHandle) -> list[str]:
+    """The sandbox's own ports (`127.0.0.1:PORT`), not all of loopback: the demo app must not be
+    able to probe every local service."""
     allow = list(config.get("network", "allow") or [])
-    return allow if host in allow else [*allow, host]
+    urls = [sandbox.http_url, sandbox.https_url, *(getattr(sandbox, "tls_variants", None) or {}).values()]
+    for url in filter(None, urls):
+        entry = url.split("://", 1)[1].split("/", 1)[0]
+        if entry not in allow:
+            allow.append(entry)
+    return allow
 
 
 def streamlit_command(port: int) -> list[str]:
@@ -208,7 +215,7 @@ def serve(config: Config, *, port: int, sandbox_port: int = 0, rebuild: bool = F
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        allow = _allow_loopback(config, "127.0.0.1")
+        allow = _allow_sandbox(config, sandbox)
         config.override("network", "allow", allow, source="demo (sandbox)")
         demo = build_demo(config, sandbox_url=sandbox.http_url, rebuild=rebuild,
                           progress=lambda m: print(f"demo: {m}", flush=True))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics.errors import InputError
+from diagnostics.logs.files import read_capped
 
 MAX_SAMPLE_FILES = 20_000
 MAX_SAMPLE_BYTES = 5_000_000
@@ -107,10 +108,8 @@ def load_payload_samples(folder: str | Path, *, max_files: int = MAX_SAMPLE_FILE
 
 
 def _load_one(root: Path, path: Path) -> PayloadSample:
-    if path.stat().st_size > MAX_SAMPLE_BYTES:
-        raise InputError(f"payload file is larger than {MAX_SAMPLE_BYTES:,} bytes", file=str(path))
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload = json.loads(read_capped(str(path), MAX_SAMPLE_BYTES, "payload file").decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError("payload file is not UTF-8 text", file=str(path)) from exc
     except json.JSONDecodeError as exc:

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 import yaml
 
 from diagnostics.errors import InputError
+from diagnostics.logs.files import read_capped
 from diagnostics.logs.sources import is_database_url
 from diagnostics.net.databases import parse_database_url
 
@@ -96,13 +97,7 @@ def _version(value: Any) -> str | None:
 
 def _from_file(path: Path) -> list[Subscription]:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError(f"subscriptions file is larger than {MAX_FILE_BYTES:,} bytes", file=str(path))
-        raw = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise InputError("subscriptions file not found", file=str(path)) from exc
-    except IsADirectoryError as exc:
-        raise InputError("expected a subscriptions file, found a folder", file=str(path)) from exc
+        raw = read_capped(str(path), MAX_FILE_BYTES, "subscriptions file").decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError("subscriptions file is not UTF-8 text", file=str(path)) from exc
     suffix = path.suffix.lower()

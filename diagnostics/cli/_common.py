@@ -8,7 +8,10 @@ from pathlib import Path
 
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
+from diagnostics.logs.files import read_capped
 from diagnostics.report import FORMATS, ReportContext, render
+
+DEFAULT_MAX_CLI_FILE_BYTES = 16 * 1024 * 1024  # bodies, URL lists, CA files: far smaller
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -35,16 +38,7 @@ def emit(outcome: Outcome, args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-def read_text_file(path: str, what: str = "file", max_bytes: int | None = None) -> bytes:
-    """Read a user-named file as bytes, turning OS errors into InputError that names the file."""
-    p = Path(path)
-    try:
-        if max_bytes is not None and p.stat().st_size > max_bytes:
-            raise InputError(f"{what} is larger than {max_bytes:,} bytes", file=path)
-        return p.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(f"{what} not found", file=path) from exc
-    except IsADirectoryError as exc:
-        raise InputError(f"{what} is a folder, expected a file", file=path) from exc
-    except PermissionError as exc:
-        raise InputError(f"{what} cannot be read (permission denied)", file=path) from exc
+def read_text_file(path: str, what: str = "file", max_bytes: int = DEFAULT_MAX_CLI_FILE_BYTES) -> bytes:
+    """Read a user-named file as bytes, at most `max_bytes` (a device or pipe reports no size),
+    turning OS errors into an InputError that names the file."""
+    return read_capped(path, max_bytes, what)

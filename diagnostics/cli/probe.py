@@ -103,11 +103,13 @@ def _ssl_context(ca_file: str | None) -> ssl.SSLContext | None:
     """The default trust store plus an extra CA (the sandbox's), when asked for."""
     if not ca_file:
         return None
-    read_text_file(ca_file, "CA file", max_bytes=1024 * 1024)
+    pem = read_text_file(ca_file, "CA file", max_bytes=1024 * 1024)
     context = ssl.create_default_context()
     try:
         context.load_verify_locations(certifi.where())
-        context.load_verify_locations(cafile=ca_file)
+        context.load_verify_locations(cadata=pem.decode("ascii"))  # the bytes read, not the path again
+    except UnicodeDecodeError:
+        raise InputError("not a PEM certificate (PEM is ASCII text)", file=ca_file) from None
     except ssl.SSLError as exc:
         raise InputError(f"not a PEM certificate: {exc}", file=ca_file) from exc
     return context

@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import re
+from collections import Counter
 from collections.abc import Mapping
 
 import duckdb
@@ -31,6 +32,7 @@ from diagnostics.logs.schema import CANONICAL_COLUMNS, Stage, quote, sql_literal
 from diagnostics.logs.staging import stage_name, stage_records
 
 DELIMITERS = (",", ";", "\t", "|")
+MAX_COLUMNS = 10_000
 
 
 def validate_mapping(mapping: Mapping[str, str] | None) -> dict[str, str]:
@@ -78,11 +80,8 @@ def stage_csv(
     header_line = first_line(path)
     if not header_line.strip():
         raise InputError("the first line is empty; expected a header row with column names", file=path, line=1)
+    header = read_header(header_line, path)
     delimiter = sniff_delimiter(header_line)
-    header = [h.strip() for h in next(csv.reader(io.StringIO(header_line), delimiter=delimiter))]
-    if len(set(header)) != len(header):
-        dupes = sorted({h for h in header if header.count(h) > 1})
-        raise InputError(f"the header repeats column(s) {', '.join(dupes)}", file=path, line=1)
     renames = _renames(header, mapping, path)
     columns = "{" + ", ".join(f"{sql_literal(h)}: 'VARCHAR'" for h in header) + "}"
     selected = ", ".join(f"{quote(src)} AS {quote(canon)}" for src, canon in renames.items())
@@ -100,6 +99,28 @@ def stage_csv(
     )
     return Stage(name=name, file=path, kind="VIEW", source_columns=tuple(header),
                  explain=lambda exc: _csv_error(exc, path, delimiter, len(header)))
+
+
+def read_header(header_line: str, path: str) -> list[str]:
+    """The header's column names: CR-only line endings, too many columns and repeated names are
+    refused in one line each (counted in one pass: a header of 250k names must not take minutes)."""
+    if "\r" in header_line:
+        raise InputError("the file uses CR-only line endings (old Mac style); save it with LF or CRLF line "
+                         "endings", file=path, line=1)
+    delimiter = sniff_delimiter(header_line)
+    if header_line.count(delimiter) >= MAX_COLUMNS:
+        raise InputError(f"the header has more than {MAX_COLUMNS:,} columns; a delivery log has a few dozen",
+                         file=path, line=1)
+    try:
+        header = [h.strip() for h in next(csv.reader(io.StringIO(header_line), delimiter=delimiter))]
+    except csv.Error as exc:
+        raise InputError(f"the header row cannot be read as CSV ({exc})", file=path, line=1) from None
+    counts = Counter(header)
+    dupes = sorted(name for name, count in counts.items() if count > 1)
+    if dupes:
+        shown = ", ".join(repr(d) for d in dupes[:10]) + (f" and {len(dupes) - 10:,} more" if len(dupes) > 10 else "")
+        raise InputError(f"the header repeats column(s) {shown}", file=path, line=1)
+    return header
 
 
 def has_rows_after_header(path: str) -> bool:

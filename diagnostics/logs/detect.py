@@ -67,13 +67,13 @@ def sample_records(path: str, limit: int = SAMPLE_RECORDS) -> list[dict[str, Any
         try:  # JSON Lines: a whole object on the first line
             first, end = decoder.raw_decode(head.split("\n", 1)[0])
             lines_mode = isinstance(first, dict) and not head.split("\n", 1)[0][end:].strip()
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             lines_mode = False
         if lines_mode:
             for line in head.splitlines()[:limit]:
                 try:
                     record = json.loads(line)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     break  # the head cut this line
                 if isinstance(record, dict):
                     records.append(record)
@@ -84,7 +84,7 @@ def sample_records(path: str, limit: int = SAMPLE_RECORDS) -> list[dict[str, Any
         if match is None:
             try:
                 record, _ = decoder.raw_decode(head)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 return records
             return [record] if isinstance(record, dict) else []
         pos = match.end()
@@ -95,7 +95,7 @@ def sample_records(path: str, limit: int = SAMPLE_RECORDS) -> list[dict[str, Any
             break
         try:
             record, pos = decoder.raw_decode(head, pos)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             break  # the head cut this record
         records.append(record)
     return records

@@ -20,6 +20,26 @@ from diagnostics.errors import InputError
 DEFAULT_MAX_FILE_BYTES = 1 << 30  # 1 GiB on disk; larger logs belong in a database source
 GZIP_MAGIC = b"\x1f\x8b"
 ENVELOPE_KEYS = ("data", "models", "content", "items", "deliveries", "attempts")
+TOO_DEEP = "the JSON is nested too deeply to read (arrays or objects inside each other hundreds of levels deep)"
+
+
+def read_capped(path: str, max_bytes: int, what: str = "file") -> bytes:
+    """A user-named file's bytes, reading at most `max_bytes` + 1: the size a device or a pipe
+    reports (0 for /dev/zero) is not trusted, so an endless input ends in a one-line error."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise InputError(f"{what} not found", file=path) from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{what} is a folder, expected a file", file=path) from exc
+    except PermissionError as exc:
+        raise InputError(f"{what} cannot be read (permission denied)", file=path) from exc
+    except OSError as exc:
+        raise InputError(f"{what} cannot be read ({exc.strerror or exc})", file=path) from exc
+    if len(data) > max_bytes:
+        raise InputError(f"{what} is larger than {max_bytes:,} bytes", file=path)
+    return data
 
 
 def check_file(path: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Path:
@@ -33,6 +53,8 @@ def check_file(path: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Path:
         raise InputError("delivery-log file cannot be read (permission denied)", file=path) from exc
     if p.is_dir():
         raise InputError("is a folder, expected a delivery-log file", file=path)
+    if not p.is_file():  # /dev/zero, a pipe: its size says nothing and DuckDB would read it forever
+        raise InputError("is not a regular file (a device or a pipe); save the log to a file first", file=path)
     if size == 0:
         raise InputError("the file is empty", file=path)
     if size > max_bytes:
@@ -154,6 +176,8 @@ def read_json_export(text: str, path: str) -> JsonExport:
             record, end = decoder.raw_decode(line.strip())
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", file=path, line=number, column=exc.colno) from exc
+        except RecursionError:
+            raise InputError(TOO_DEEP, file=path, line=number) from None
         if line.strip()[end:].strip():
             raise InputError("more than one JSON value on a line", file=path, line=number, column=end + 1)
         export.records.append((number, record))
@@ -164,6 +188,8 @@ def _documents(text: str, path: str) -> list[tuple[int, Any]]:
     """(offset, document): one document, or several written one after another (gh --paginate)."""
     try:
         return [(len(text) - len(text.lstrip()), json.loads(text))]
+    except RecursionError:
+        raise InputError(TOO_DEEP, file=path, line=1) from None
     except json.JSONDecodeError as exc:
         if not exc.msg.startswith("Extra data"):
             _load_document(text, path)  # raises with the located reason
@@ -179,6 +205,8 @@ def _documents(text: str, path: str) -> list[tuple[int, Any]]:
             return documents
         try:
             document, end = decoder.raw_decode(text, pos)
+        except RecursionError:
+            raise InputError(TOO_DEEP, file=path, line=text.count("\n", 0, pos) + 1) from None
         except json.JSONDecodeError as exc:
             reason = "the JSON ends early (is the file truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
             raise InputError(f"invalid JSON: {reason}", file=path, line=exc.lineno, column=exc.colno) from exc
@@ -249,7 +277,7 @@ def _is_single_document(text: str) -> bool:
     first = text.lstrip().split("\n", 1)[0]
     try:
         json.loads(first)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return True
     return "\n" not in text.strip()
 
@@ -257,6 +285,8 @@ def _is_single_document(text: str) -> bool:
 def _load_document(text: str, path: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InputError(TOO_DEEP, file=path) from None
     except json.JSONDecodeError as exc:
         reason = "the JSON ends early (is the file truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
         raise InputError(f"invalid JSON: {reason}", file=path, line=exc.lineno, column=exc.colno) from exc

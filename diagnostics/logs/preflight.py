@@ -55,7 +55,10 @@ def check_log_file(path: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
         return  # not UTF-8: the importer names the line and column
     if not header_line.strip():
         return
-    header = next(csv.reader(io.StringIO(header_line), delimiter=sniff_delimiter(header_line)), [])
+    try:
+        header = next(csv.reader(io.StringIO(header_line), delimiter=sniff_delimiter(header_line)), [])
+    except csv.Error:
+        return  # CR-only line endings and the like: the CSV importer names them
     empty = [number for number, name in enumerate(header, start=1) if not name.strip()]
     if empty:
         shown = header_line[:60] + ("…" if len(header_line) > 60 else "")

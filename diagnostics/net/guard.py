@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import functools
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -188,6 +189,7 @@ class AddressPolicy:
 
     allow_networks: tuple[Network, ...] = ()
     allow_hosts: frozenset[str] = frozenset()
+    allow_endpoints: frozenset[tuple[IPAddress, int]] = frozenset()  # `127.0.0.1:8600`: that port only
     deny_networks: tuple[Network, ...] = ()
     ports: frozenset[int] = frozenset()
     max_probes_per_minute: int = DEFAULT_MAX_PROBES_PER_TARGET_PER_MINUTE
@@ -203,7 +205,12 @@ class AddressPolicy:
         """Parse allow/deny entries and limits; a bad entry is an InputError naming its setting."""
         allow_networks: list[Network] = []
         allow_hosts: set[str] = set()
+        allow_endpoints: set[tuple[IPAddress, int]] = set()
         for entry in allow:
+            endpoint = _parse_endpoint(entry)
+            if endpoint is not None:
+                allow_endpoints.add(endpoint)
+                continue
             network = _parse_network(entry, "network.allow")
             if network is None:
                 allow_hosts.add(_normalise_host(entry))
@@ -218,6 +225,7 @@ class AddressPolicy:
         return cls(
             tuple(allow_networks),
             frozenset(allow_hosts),
+            frozenset(allow_endpoints),
             tuple(deny_networks),
             _parse_ports(ports),
             _parse_limit(max_probes_per_minute),
@@ -238,7 +246,7 @@ class AddressPolicy:
     def host_allowed(self, host: str) -> bool:
         return _normalise_host(host) in self.allow_hosts
 
-    def is_allowlisted(self, host: str, addresses: Sequence[str]) -> bool:
+    def is_allowlisted(self, host: str, addresses: Sequence[str], port: int | None = None) -> bool:
         """Our own target: the name is allowlisted, or every address is in an allowed network.
 
         Only these skip the port policy and the rate limit (the sandbox, tests); one public
@@ -250,18 +258,18 @@ class AddressPolicy:
             return False
         for address in addresses:
             ip = _parse_ip(address)
-            if ip is None or not self._in_allowed_network(ip):
+            if ip is None or not self._in_allowed_network(ip, port):
                 return False
         return True
 
     def check_port(self, host: str, port: int, addresses: Sequence[str] = ()) -> str | None:
         """Why this port may not be probed, or None (empty `ports` means any port)."""
-        if not self.ports or port in self.ports or self.is_allowlisted(host, addresses):
+        if not self.ports or port in self.ports or self.is_allowlisted(host, addresses, port):
             return None
         allowed = ", ".join(str(p) for p in sorted(self.ports))
         return f"port {port} is not in the [network] ports policy (allowed: {allowed})"
 
-    def check_address(self, address: IPAddress | str, host: str = "") -> str | None:
+    def check_address(self, address: IPAddress | str, host: str = "", port: int | None = None) -> str | None:
         """The reason this address is refused for this host, or None when it may be reached."""
         ip = _parse_ip(address) if isinstance(address, str) else address
         if ip is None:
@@ -277,30 +285,32 @@ class AddressPolicy:
                     return f"on the operator deny list ({network})"
         if host and self.host_allowed(host):
             return None
-        if self._in_allowed_network(ip):
+        if self._in_allowed_network(ip, port):
             return None
         return denied_reason(ip)
 
-    def _in_allowed_network(self, ip: IPAddress) -> bool:
+    def _in_allowed_network(self, ip: IPAddress, port: int | None = None) -> bool:
         """An allowlist entry admits exactly the addresses it names.
 
         The IPv4-mapped spelling (::ffff:a.b.c.d) is the same socket address, so it counts; the
         NAT64 and 6to4 forms are other, global IPv6 destinations and do not (their embedded IPv4
-        is still judged by the deny table).
+        is still judged by the deny table). An `address:port` entry admits that one port.
         """
         candidates: list[IPAddress] = [ip]
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             candidates.append(ip.ipv4_mapped)
+        if port is not None and any((candidate, port) in self.allow_endpoints for candidate in candidates):
+            return True
         return any(
             candidate.version == network.version and candidate in network
             for candidate in candidates
             for network in self.allow_networks
         )
 
-    def check_all(self, host: str, addresses: Sequence[str]) -> None:
+    def check_all(self, host: str, addresses: Sequence[str], port: int | None = None) -> None:
         """Refuse the whole name if any answer is refused (a mixed answer is refused too)."""
         for address in addresses:
-            reason = self.check_address(address, host)
+            reason = self.check_address(address, host, port)
             if reason is not None:
                 raise BlockedDestination(host, address, reason, addresses)
 
@@ -324,6 +334,23 @@ def _parse_limit(value: Any) -> int:
 
 def _normalise_host(host: str) -> str:
     return host.strip().strip("[]").rstrip(".").lower()
+
+
+_ENDPOINT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<v4>\d{1,3}(?:\.\d{1,3}){3})):(?P<port>\d{1,5})$")
+
+
+def _parse_endpoint(entry: str) -> tuple[IPAddress, int] | None:
+    """`127.0.0.1:8600` or `[::1]:8600`: one address and one port (the demo's sandbox), or None."""
+    match = _ENDPOINT.match(entry.strip())
+    if match is None:
+        return None
+    port = int(match["port"])
+    if not 1 <= port <= 65535:
+        raise InputError(f"{entry!r} names port {port}, not a TCP port (1-65535)", field="network.allow")
+    try:
+        return ipaddress.ip_address(match["v6"] or match["v4"]), port
+    except ValueError:
+        raise InputError(f"{entry!r} is not an IP address with a port", field="network.allow") from None
 
 
 def _parse_network(entry: str, field_name: str) -> Network | None:
@@ -530,7 +557,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         record.addresses = list(addresses)
         if not addresses:
             raise ResolutionFailed(host, "no_address", "the name has no A or AAAA record")
-        self.policy.check_all(host, addresses)
+        self.policy.check_all(host, addresses, port)
         self.check_limits(host, port, addresses)
         # IPv4 first: a host with broken IPv6 must not eat the whole connect timeout.
         return sorted(addresses, key=lambda a: ":" in a)
@@ -541,7 +568,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         reason = self.policy.check_port(host, port, addresses)
         if reason is not None:
             raise BlockedDestination(host, first, reason, addresses, kind="port")
-        if self.policy.is_allowlisted(host, addresses):
+        if self.policy.is_allowlisted(host, addresses, port):
             return
         limit = self.policy.max_probes_per_minute
         full = self.limiter.acquire_target(host, addresses, limit)

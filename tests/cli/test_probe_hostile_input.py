@@ -37,3 +37,31 @@ def test_each_unencodable_host_is_its_own_url_invalid_row(sandbox: SandboxHandle
     assert [r["url"] for r in rows] == [bad[0], sandbox.url("healthy"), *bad[1:]]
     assert [r["codes"] for r in rows if r["url"] in bad] == ["url-invalid"] * 3
     assert next(r for r in rows if r["url"] == sandbox.url("healthy"))["verdict"] != "failing"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["probe", "--urls-file", "/dev/zero"], "URLs file is larger than"),
+        (["probe", "https://hooks.example.com/in", "--ca-file", "/dev/zero"], "CA file is larger than"),
+        (["verify", "--body-file", "/dev/zero", "--header", "webhook-id: m", "--secret", "s"],
+         "body file is larger than"),
+        (["sign", "--scheme", "github", "--secret", "s", "--body-file", "/dev/zero"], "body file is larger than"),
+        (["analyze", "/dev/zero"], "not a regular file"),
+        (["coverage", "--catalog", "/dev/zero"], "catalog is larger than"),
+        (["payload-diff", "/dev/zero", "/dev/zero"], "larger than"),
+    ],
+)
+def test_endless_files_end_in_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's case: /dev/zero reports size 0 and was read until MemoryError at 2.4 GB."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "/dev/zero" in err and err.count("\n") == 1
+
+
+def test_a_ca_file_that_is_not_pem_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "ca.pem"
+    bad.write_bytes(b"\xff\xfe not pem")
+    assert main(["probe", "https://hooks.example.com/in", "--ca-file", str(bad)]) == 2
+    assert "not a PEM certificate" in capsys.readouterr().err
+

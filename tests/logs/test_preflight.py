@@ -30,7 +30,7 @@ BAD_FILES = [
     ("blank-column.csv", b"event_id,,attempted_at\ne1,x,2026-03-02T10:00:00Z\n", "column 2 has no name"),
     ("utf16.csv", GOOD.encode("utf-16"), "line 1: the file is UTF-16 text; save or export it as UTF-8"),
     ("utf16-no-bom.csv", GOOD.encode("utf-16-le"), "UTF-16"),
-    ("duplicate.csv", b"event_id,event_id,attempted_at\ne1,e2,2026-03-02T10:00:00Z\n", "repeats column(s) event_id"),
+    ("duplicate.csv", b"event_id,event_id,attempted_at\ne1,e2,2026-03-02T10:00:00Z\n", "repeats column(s) 'event_id'"),
 ]
 
 
