@@ -38,6 +38,7 @@ COMMANDS = {
     "intake": "diagnostics.cli.intake",
     "replay-plan": "diagnostics.cli.recovery",
     "reconcile": "diagnostics.cli.recovery",
+    "redeliver": "diagnostics.cli.recovery",
 }
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 

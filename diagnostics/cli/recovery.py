@@ -1,9 +1,10 @@
-"""`replay-plan` (what the customer missed at one endpoint, how safe each resend is) and
-`reconcile` (our log against the customer's own records)."""
+"""`replay-plan` (what the customer missed at one endpoint, how safe each resend is),
+`reconcile` (our log against the customer's own records) and `redeliver` (resend a plan)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from diagnostics.cli._common import add_output_options
 from diagnostics.config import Config
@@ -14,6 +15,8 @@ from diagnostics.logs.timestamps import parse_user_time
 from diagnostics.recovery.categories import CATEGORIES, SAFE_BY_DEFAULT, parse_categories
 from diagnostics.recovery.exports import EXPORT_FORMATS
 from diagnostics.recovery.received import ID_COLUMNS
+from diagnostics.recovery.redeliver import redeliver
+from diagnostics.recovery.redeliver_report import run_outcome
 from diagnostics.recovery.run import reconcile_received, replay_plan
 
 
@@ -66,6 +69,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_output_options(reconcile)
     reconcile.set_defaults(handler=_reconcile)
 
+    resend = subparsers.add_parser(
+        "redeliver",
+        help="resend a plan's events to the endpoint: guarded, signed, paced, resumable",
+        description="Resend the events of a replay-plan JSON file (never_reached and rejected by default) through "
+        "the SSRF guard, signed with our scheme, each with its original id. A rerun of the same plan skips events "
+        "already answered 2xx (the ledger beside the plan).",
+    )
+    resend.add_argument("--plan", required=True, metavar="PLAN.json", help="replay-plan --format json output")
+    resend.add_argument("--to", required=True, metavar="URL", help="where to send (the endpoint's URL)")
+    resend.add_argument("--secret", action="append", default=[], metavar="S",
+                        help="signing secret for this run only, never stored; '-' reads it from stdin")
+    resend.add_argument("--rate", type=float, help="sends per second (default: from the endpoint's record, at most "
+                        "[recovery] max_rate_per_second)")
+    resend.add_argument("--concurrency", type=int, help="requests at a time (default: from the endpoint's latency)")
+    resend.add_argument("--categories", metavar="CATEGORY,...",
+                        help=f"categories to send (default: {','.join(SAFE_BY_DEFAULT)}; ambiguous and pending "
+                        "risk duplicates or race the retry)")
+    resend.add_argument("--allow", action="append", default=[], metavar="CIDR_OR_HOST",
+                        help="allow a non-public address or host (the sandbox, tests); repeatable")
+    resend.add_argument("--stop-after", type=int, help="stop after this many consecutive failures (default 10)")
+    resend.add_argument("--endpoint", help="refuse the plan unless it is for this endpoint")
+    resend.add_argument("--log", action="append", default=[], metavar="FILE_OR_URL",
+                        help="delivery log to read payloads from (default: the plan's sources)")
+    resend.add_argument("--dry-run", action="store_true", help="show what would be sent; send and store nothing")
+    add_output_options(resend)
+    resend.set_defaults(handler=_redeliver)
+
 
 def _replay_plan(args: argparse.Namespace, config: Config) -> Outcome:
     return replay_plan(
@@ -96,3 +126,23 @@ def _source_options(args: argparse.Namespace) -> dict:
 def _reconcile(args: argparse.Namespace, config: Config) -> Outcome:
     return reconcile_received(args.sources, endpoint=args.endpoint, received=args.received, config=config,
                               profile=args.profile, id_column=args.id_column, **_window(args), **_source_options(args))
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _redeliver(args: argparse.Namespace, config: Config) -> Outcome:
+    from diagnostics.cli.signatures import read_secrets
+
+    secret = None if args.dry_run and not args.secret else read_secrets(args.secret)[0]
+    run = redeliver(args.plan, args.to, config=config, secret=secret, rate=args.rate, concurrency=args.concurrency,
+                    categories=parse_categories(args.categories), allow=args.allow, dry_run=args.dry_run,
+                    stop_after=args.stop_after, endpoint=args.endpoint, log=args.log,
+                    progress=_progress_bar if sys.stderr.isatty() else None)
+    return run_outcome(run)

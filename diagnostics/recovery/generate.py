@@ -23,6 +23,7 @@ start of the failure streak.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -122,7 +123,9 @@ class _Sim:
             "duration_ms": 15000.0 if error == "timeout" else round(float(self.rng.uniform(3, 400)), 1),
             "trigger": trigger, "response_body": None if status is None else ('{"ok":true}' if status < 300
                                                                              else f'{{"error":"status {status}"}}'),
-            "payload": None, "payload_version": None,
+            "payload": json.dumps({"id": event_id, "type": event_type, "data": {"n": self.counter}},
+                                  separators=(",", ":")),
+            "payload_version": None,
         })
 
     def deliver(self, event_id: str, event_type: str, endpoint: str, created: datetime,

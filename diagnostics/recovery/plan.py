@@ -43,6 +43,8 @@ class Plan:
     totals: dict[str, int]
     delivered: int = 0  # events of the window with a 2xx (counted, not listed)
     countdown: dict[str, Any] = field(default_factory=dict)
+    pace: dict[str, Any] = field(default_factory=dict)  # the endpoint's own record: what a resend may ask of it
+    sources: list[str] = field(default_factory=list)  # where the payloads of a resend are read
 
     @property
     def disable_at(self) -> datetime | None:
@@ -68,6 +70,8 @@ class Plan:
             "delivered": self.delivered,
             "events": [{k: iso(v) if isinstance(v, datetime) else v for k, v in e.items()} for e in self.events],
             "countdown": {k: iso(v) if isinstance(v, datetime) else v for k, v in self.countdown.items()},
+            "pace": dict(self.pace),
+            "sources": list(self.sources),
         }
         if self.disable_at is not None:
             data["disable_at"] = iso(self.disable_at)
@@ -150,12 +154,21 @@ def build_plan(engine: Engine, profile: SenderProfile, endpoint: str, *, table: 
         f"""SELECT count(*) FROM (SELECT event_id, min(attempted_at) AS first_at FROM {table}
             WHERE endpoint = {ep} GROUP BY event_id) AS e WHERE {window}"""
     ) or 0)
+    pace = engine.rows(
+        f"""WITH ok AS (SELECT attempted_at, duration_ms FROM {table} WHERE endpoint = {ep} AND {OK}),
+                 per_minute AS (SELECT date_trunc('minute', attempted_at) AS m, count(*) AS n FROM ok GROUP BY m)
+            SELECT (SELECT max(n) FROM per_minute) AS peak_per_minute,
+                   (SELECT quantile_cont(duration_ms, 0.5) FROM ok) AS median_ms,
+                   (SELECT count(*) FROM ok) AS successes"""
+    )[0]
     events = [_event(r, profile) for r in rows]
     totals = {c: 0 for c in CATEGORIES}
     for e in events:
         totals[e["category"]] += 1
     return Plan(endpoint=endpoint, profile=profile.name, since=since, until=until, as_of=seen["last"],
-                events=events, totals=totals, delivered=in_window - len(events))
+                events=events, totals=totals, delivered=in_window - len(events),
+                pace={"peak_per_minute": int(pace["peak_per_minute"] or 0), "successes": int(pace["successes"] or 0),
+                      "median_ms": None if pace["median_ms"] is None else round(float(pace["median_ms"]), 1)})
 
 
 def _event(row: dict[str, Any], profile: SenderProfile) -> dict[str, Any]:

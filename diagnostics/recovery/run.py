@@ -9,7 +9,6 @@ window still count.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from diagnostics.profiles import SenderProfile
 from diagnostics.recovery.categories import SAFE_BY_DEFAULT
 from diagnostics.recovery.countdown import countdown
 from diagnostics.recovery.exports import export_all
+from diagnostics.recovery.jsonfiles import read_metrics_object
 from diagnostics.recovery.plan import Plan, build_plan
 from diagnostics.recovery.received import Received, event_id_pattern, read_received
 from diagnostics.recovery.reconcile import MISSED, reconcile
@@ -92,18 +92,19 @@ def _load(sources: Sequence[str], config: Config, endpoint: str, **options: Any)
     return attempts
 
 
+def shareable_source(source: str) -> str:
+    """A source as the plan may keep it: a file's absolute path, a database URL without its password."""
+    if not is_database_url(source):
+        return str(Path(source).resolve())
+    from sqlalchemy.engine import make_url
+
+    return make_url(source).render_as_string(hide_password=True)
+
+
 def missed_ids(path: str, endpoint: str) -> set[str]:
     """The `missed` event ids of a reconciliation JSON (the `reconcile --format json` output or its
     `metrics.reconciliation`); one for another endpoint is refused."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError("reconciliation file not found", file=path) from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a reconciliation JSON file ({exc})", file=path) from exc
-    found = data.get("metrics", {}).get("reconciliation", data) if isinstance(data, dict) else None
-    if not isinstance(found, dict) or not isinstance(found.get("events"), list):
-        raise InputError("not a reconciliation JSON file (no metrics.reconciliation.events)", file=path)
+    found = read_metrics_object(path, "reconciliation", "reconciliation")
     if found.get("endpoint") != endpoint:
         raise InputError(f"the reconciliation is for endpoint {found.get('endpoint')!r}, not {endpoint!r}", file=path,
                          field="--from-reconciliation")
@@ -137,6 +138,8 @@ def replay_plan(
         plan, outcome = plan_outcome(attempts, chosen, endpoint, since=since, until=until, only=only)
     finally:
         attempts.conn.close()
+    plan.sources = [shareable_source(s) for s in sources]
+    outcome.metrics["plan"]["sources"] = plan.sources
     if from_reconciliation:
         outcome.metrics["plan"]["from_reconciliation"] = from_reconciliation
     written = export_all(plan, exports, export_categories, sources)
