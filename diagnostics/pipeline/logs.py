@@ -163,8 +163,10 @@ def _analyze_elsewhere(name: str, sources: list[str], *, config: Config, profile
     engine = module.open_engine(sources, config=config, **source)
     try:
         subject = engine.subject() if hasattr(engine, "subject") else ", ".join(sources)
-        judgment = run_all(engine, profile, subject, view=view, details_path=details)
+        judgment = run_all(engine, profile, subject, table=engine.table, view=view, details_path=details)
         judgment.metrics["engine"] = name
+        if hasattr(engine, "import_metrics"):
+            judgment.metrics["import"] = engine.import_metrics()
         return _outcome(judgment, subject, None)
     finally:
         engine.close()
