@@ -123,7 +123,7 @@ def analyze_logs(
     chosen = profile if isinstance(profile, SenderProfile) else config.profile(profile)
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}", field="--engine")
-    if not sources:
+    if not sources and not (engine == "spark" and table):  # a Spark table needs no source
         url = config.get("logs", "url") or ""
         if not url:
             raise InputError("give a delivery-log file or database URL (or set [logs] url in diagnostics.toml)")
