@@ -8,10 +8,11 @@ PORT ?= 8501
 
 .PHONY: run test lint bench system-deps clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-spark.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-spark.txt
 	touch $@
 
 run: $(VENV)/.installed

@@ -35,7 +35,7 @@ def _failing_table(a: LogAnalysis, key: str) -> str:
     stats_table = "_endpoint_stats" if key == "endpoint" else "_type_stats"
     contrast = (
         f"AND g.name <> '(none)' AND t.attempts > g.attempts "
-        f"AND g.failed / g.attempts >= {TYPE_CONTRAST} * (t.failed - g.failed) / (t.attempts - g.attempts)"
+        f"AND g.failed / g.attempts >= {TYPE_CONTRAST} * (t.failed - g.failed) / NULLIF(t.attempts - g.attempts, 0)"
         if key == "event_type"
         else ""
     )

@@ -22,7 +22,7 @@ SOURCE = "analyzers.latency"
 def _judged(a: LogAnalysis) -> str:
     """The endpoints to report, judged in SQL: p95 near the timeout, or trending to it soon."""
     timeout = a.timeout_ms
-    days = f"(({timeout} - p95) / slope_per_day)"
+    days = f"(({timeout} - p95) / NULLIF(slope_per_day, 0))"
     return f"""SELECT name AS endpoint, timed, p50, p95, p99, near_timeout AS near, slope_per_day, first_at, last_at
         FROM _endpoint_stats
         WHERE timed >= {MIN_ATTEMPTS} AND (p95 > {NEAR_SHARE * timeout}

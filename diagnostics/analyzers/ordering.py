@@ -105,9 +105,11 @@ def analyze(a: LogAnalysis) -> list[Finding]:
            WHERE pos <= 20 ORDER BY endpoint, pos"""
     )
     totals = {r["endpoint"]: r for r in a.rows(
-        """SELECT endpoint, count(*) AS pairs, count(DISTINCT resource) AS resources,
-                  string_agg(DISTINCT resource, ', ') AS names
-           FROM _inversions GROUP BY endpoint""")}
+        """WITH names AS (  -- string_agg over a SELECT DISTINCT: Spark cannot plan it beside count(DISTINCT)
+               SELECT endpoint, string_agg(resource, ', ' ORDER BY resource) AS names
+               FROM (SELECT DISTINCT endpoint, resource FROM _inversions) AS r GROUP BY endpoint)
+           SELECT i.endpoint, count(*) AS pairs, count(DISTINCT i.resource) AS resources, min(n.names) AS names
+           FROM _inversions AS i JOIN names AS n ON n.endpoint = i.endpoint GROUP BY i.endpoint""")}
     by_endpoint: dict[str, list[dict]] = {}
     for r in rows:
         by_endpoint.setdefault(r["endpoint"], []).append(r)

@@ -9,11 +9,25 @@ from diagnostics.findings import Finding, Severity, Status
 SOURCE = "analyzers.redirects"
 
 
-PROBLEMS_SQL = """SELECT 'redirect-responses' AS code, endpoint, 'fail' AS status, 'medium' AS severity,
-           count(DISTINCT event_id) AS events, count(*) AS attempts, min(attempted_at) AS first_at,
-           max(attempted_at) AS last_at,
-           'answered ' || string_agg(DISTINCT CAST(status_code AS VARCHAR), ', ') AS detail
-    FROM _failures WHERE status_code BETWEEN 300 AND 399 GROUP BY endpoint"""
+# Per endpoint, its 3xx answers and URLs, each listed once: string_agg over a SELECT DISTINCT, not
+# string_agg(DISTINCT ...) beside count(DISTINCT ...), which Spark cannot plan.
+LISTS = """WITH r AS (SELECT * FROM _failures WHERE status_code BETWEEN 300 AND 399),
+    statuses AS (
+        SELECT endpoint, string_agg(status, ', ' ORDER BY status) AS statuses
+        FROM (SELECT DISTINCT endpoint, CAST(status_code AS VARCHAR) AS status FROM r) AS s GROUP BY endpoint
+    ), urls AS (
+        SELECT endpoint, string_agg(url, ' | ' ORDER BY url) AS urls
+        FROM (SELECT DISTINCT endpoint, url FROM r WHERE url IS NOT NULL) AS u GROUP BY endpoint
+    ), per_endpoint AS (
+        SELECT endpoint, count(*) AS attempts, count(DISTINCT event_id) AS events, min(attempted_at) AS first_seen,
+               max(attempted_at) AS last_seen
+        FROM r GROUP BY endpoint
+    )"""
+
+PROBLEMS_SQL = f"""{LISTS}
+    SELECT 'redirect-responses' AS code, p.endpoint, 'fail' AS status, 'medium' AS severity, p.events, p.attempts,
+           p.first_seen AS first_at, p.last_seen AS last_at, 'answered ' || s.statuses AS detail
+    FROM per_endpoint AS p JOIN statuses AS s ON s.endpoint = p.endpoint"""
 
 
 def _pass(a: LogAnalysis) -> Finding:
@@ -43,12 +57,9 @@ def analyze(a: LogAnalysis) -> list[Finding]:
             pass_finding=_pass(a),
         )
     rows = a.rows(
-        """SELECT endpoint, count(*) AS attempts, count(DISTINCT event_id) AS events,
-                   min(attempted_at) AS first_seen, max(attempted_at) AS last_seen,
-                   string_agg(DISTINCT CAST(status_code AS VARCHAR), ', ') AS statuses,
-                   string_agg(DISTINCT url, ' | ') AS urls
-            FROM _failures WHERE status_code BETWEEN 300 AND 399
-            GROUP BY endpoint ORDER BY endpoint"""
+        f"""{LISTS}
+            SELECT p.*, s.statuses, u.urls FROM per_endpoint AS p JOIN statuses AS s ON s.endpoint = p.endpoint
+            LEFT JOIN urls AS u ON u.endpoint = p.endpoint ORDER BY p.endpoint"""
     )
     samples_of: dict[str, list[dict]] = {}
     for sample in a.rows(

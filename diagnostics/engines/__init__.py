@@ -10,4 +10,6 @@ from __future__ import annotations
 
 ENGINES: dict[str, str] = {
     "duckdb": "diagnostics.engines.embedded",
+    "database": "diagnostics.engines.postgres",
+    "spark": "diagnostics.engines.spark",
 }

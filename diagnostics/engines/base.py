@@ -39,12 +39,16 @@ def check_details_path(path: str) -> str:
 
 @lru_cache(maxsize=512)
 def transpile(sql: str, dialect: str) -> str:
-    """`sql` (DuckDB dialect) in `dialect`; identity for DuckDB itself."""
+    """`sql` (DuckDB dialect) in `dialect`, with the per-dialect rewrites of `dialects.py` applied;
+    identity for DuckDB itself."""
     if dialect == SOURCE_DIALECT:
         return sql
     import sqlglot  # only engines other than DuckDB pay for the import
 
-    return sqlglot.transpile(sql, read=SOURCE_DIALECT, write=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)[0]
+    from diagnostics.engines.dialects import rewrite
+
+    tree = rewrite(sqlglot.parse_one(sql, read=SOURCE_DIALECT), dialect)
+    return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
 class Engine(ABC):

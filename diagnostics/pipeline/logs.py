@@ -142,7 +142,7 @@ def analyze_logs(
         raise InputError(f"unknown view {view!r}; known: {', '.join(VIEWS)}", field="--view")
     if details:
         check_details_path(details)
-    if not sources:
+    if not sources and not (engine == "spark" and table):  # a Spark table needs no source
         url = config.get("logs", "url") or ""
         if not url:
             raise InputError("give a delivery-log file or database URL (or set [logs] url in diagnostics.toml)")
@@ -154,7 +154,7 @@ def analyze_logs(
         chosen = profile if isinstance(profile, SenderProfile) else config.profile(profile)
         return _analyze_elsewhere(engine, list(sources), config=config, profile=chosen, mapping=mapping,
                                   endpoint=endpoint, since=since, until=until, table=table, query=query,
-                                  view=view, details=details)
+                                  view=view, details=details, database_policy=database_policy)
     pushed_down = any(is_database_url(s) for s in sources)
     attempts = load_attempts(
         list(sources),
@@ -183,14 +183,19 @@ def analyze_logs(
 
 
 def _analyze_elsewhere(name: str, sources: list[str], *, config: Config, profile: SenderProfile,
-                       view: str, details: str | None, **source: object) -> Outcome:
+                       view: str, details: str | None, database_policy: DatabasePolicy,
+                       **source: object) -> Outcome:
     """Run the analyzers on another engine (inside PostgreSQL, on Spark): only aggregates come back."""
     module = importlib.import_module(ENGINES[name])
+    if name == "database":
+        source["database_policy"] = database_policy
     engine = module.open_engine(sources, config=config, **source)
     try:
         subject = engine.subject() if hasattr(engine, "subject") else ", ".join(sources)
-        judgment = run_all(engine, profile, subject, view=view, details_path=details)
+        judgment = run_all(engine, profile, subject, table=engine.table, view=view, details_path=details)
         judgment.metrics["engine"] = name
+        if hasattr(engine, "import_metrics"):
+            judgment.metrics["import"] = engine.import_metrics()
         return _outcome(judgment, subject, None)
     finally:
         engine.close()
