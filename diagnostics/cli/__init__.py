@@ -13,34 +13,11 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from diagnostics.cli._common import emit
+from diagnostics.cli.commands import COMMAND_MODULES, COMMANDS
 from diagnostics.config import load_config
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
 from diagnostics.neutralize import terminal_text
-
-# Which module registers each command. A run imports only the module of its own command (start-up
-# stays short: `analyze` never imports the probe, coverage or app code); `--help` imports them all.
-# A new command is one line here; tests/cli/test_frame.py checks the table against the modules.
-COMMANDS = {
-    "config": "diagnostics.cli.info",
-    "playbook": "diagnostics.cli.info",
-    "coverage": "diagnostics.cli.coverage",
-    "payload-diff": "diagnostics.cli.coverage",
-    "analyze": "diagnostics.cli.analyze",
-    "pull": "diagnostics.cli.pull",
-    "probe": "diagnostics.cli.probe",
-    "sandbox": "diagnostics.cli.sandbox",
-    "verify": "diagnostics.cli.signatures",
-    "sign": "diagnostics.cli.signatures",
-    "schemes": "diagnostics.cli.signatures",
-    "demo": "diagnostics.cli.demo",
-    "intake": "diagnostics.cli.intake",
-    "replay-plan": "diagnostics.cli.recovery",
-    "reconcile": "diagnostics.cli.recovery",
-    "redeliver": "diagnostics.cli.recovery",
-}
-COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,8 +38,12 @@ def command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser with every command, or with `command` alone (the others' modules stay unimported)."""
+def build_parser(command: str | None = None, *, index: bool = False) -> argparse.ArgumentParser:
+    """The parser with every command, or with `command` alone (the others' modules stay unimported).
+
+    `index`: every command by name and help line only, importing no command module: enough for
+    `--help`, a missing or unknown command, since none of them reaches a command's own arguments.
+    """
     parser = _Parser(
         prog="python -m diagnostics",
         description="Webhook Doctor: why is this customer's webhook broken, and what do we tell them?",
@@ -70,15 +51,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--config", help="path to diagnostics.toml (default: repo root or $DIAGNOSTICS_CONFIG)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
-    for name in (COMMANDS[command],) if command else COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    if index:
+        for name, entry in COMMANDS.items():
+            subparsers.add_parser(name, help=entry.help)
+        return parser
+    for module in (COMMANDS[command].module,) if command else COMMAND_MODULES:
+        importlib.import_module(module).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(command_of(argv))
-    args = parser.parse_args(argv)
+    command = command_of(argv)
+    parser = build_parser(command, index=command is None)
+    args = parser.parse_args(argv)  # without a known command this exits (help or a usage error)
+    from diagnostics.cli._common import emit  # the report renderers, once a command has run
     try:
         config = load_config(args.config)
         result = args.handler(args, config)

@@ -6,6 +6,7 @@ import argparse
 
 from diagnostics.analyzers.base import FLEET_MIN_ENDPOINTS
 from diagnostics.cli._common import add_output_options
+from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.engines import ENGINES
 from diagnostics.findings import Outcome
@@ -18,7 +19,7 @@ from diagnostics.pipeline.logs import VIEWS, analyze_logs
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "analyze",
-        help="analyze delivery logs (files or a database) for duplicates, outages and failure patterns",
+        help=COMMANDS["analyze"].help,
         description="Import delivery attempts from CSV/JSONL/Parquet (gzip too), Svix, Hookdeck, Convoy or "
         "GitHub exports, or a database (SQLAlchemy URL), and report what they show.",
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from diagnostics.cli._common import add_output_options
+from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.findings import Outcome
 from diagnostics.logs import parse_mapping
@@ -19,7 +20,7 @@ from diagnostics.pipeline.coverage import payload_diff, run_coverage
 def register(subparsers: argparse._SubParsersAction) -> None:
     coverage = subparsers.add_parser(
         "coverage",
-        help="event coverage, payload design and payload versions against the event catalog",
+        help=COMMANDS["coverage"].help,
         description="Which catalogued event types fire, which fire undocumented, which subscriptions never "
                     "receive anything, whether payloads are complete and valid, and which versions are in flight.",
     )
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     diff = subparsers.add_parser(
         "payload-diff",
-        help="compare two payload versions: two schemas, two catalogs or two folders of sample payloads",
+        help=COMMANDS["payload-diff"].help,
         description="Breaking changes (removed/renamed field, type change, enum value removed, made required) "
                     "and additive ones between OLD and NEW.",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.demo import build_demo, serve
 
@@ -11,7 +12,7 @@ from diagnostics.demo import build_demo, serve
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="build the demo workspace (delivery log, catalog, example case); --serve starts the app on it",
+        help=COMMANDS["demo"].help,
     )
     parser.add_argument("--serve", action="store_true", help="start the sandbox receiver and the Streamlit app")
     parser.add_argument("--port", type=int, default=8501, help="port of the app (default 8501)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.playbooks import load_playbooks
@@ -12,9 +13,9 @@ from diagnostics.profiles import all_profiles
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    config = subparsers.add_parser("config", help="show the effective configuration and where each value comes from")
+    config = subparsers.add_parser("config", help=COMMANDS["config"].help)
     config.set_defaults(handler=_config)
-    playbook = subparsers.add_parser("playbook", help="print the playbook of a finding code (or list the codes)")
+    playbook = subparsers.add_parser("playbook", help=COMMANDS["playbook"].help)
     playbook.add_argument("code", nargs="?", help="finding code; omit to list every code")
     playbook.set_defaults(handler=_playbook)
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from diagnostics.cli._common import add_output_options, read_text_file
+from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
@@ -15,7 +16,7 @@ MAX_TICKET_BYTES = 2_000_000
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "intake", help="read a ticket: endpoint URLs, event ids, times, status codes, errors, headers, symptoms")
+        "intake", help=COMMANDS["intake"].help)
     parser.add_argument("--text-file", required=True, metavar="FILE",
                         help="the ticket's text (an e-mail, a chat, pasted logs); '-' reads standard input")
     add_output_options(parser)

@@ -19,6 +19,7 @@ from typing import TextIO
 import certifi
 
 from diagnostics.cli._common import emit, read_text_file
+from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
@@ -34,7 +35,7 @@ SWEEP_COLUMNS = ("url", "verdict", "status_code", "error", "total_ms", "ttfb_ms"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "probe",
-        help="probe an endpoint as our sender would (or many with --urls-file)",
+        help=COMMANDS["probe"].help,
         description="Send realistic test events to an endpoint and explain, stage by stage, where delivery breaks.",
     )
     parser.add_argument("url", nargs="?", help="the endpoint URL")

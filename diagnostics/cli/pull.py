@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.logs.timestamps import parse_user_time
@@ -18,7 +19,7 @@ from diagnostics.platforms.svix import DEFAULT_BASE_URL as SVIX_BASE_URL
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "pull",
-        help="pull delivery attempts from a platform's API (Svix) into a file for analyze",
+        help=COMMANDS["pull"].help,
         description="Fetch an endpoint's delivery attempts through the platform's own API, following its "
         "pagination, and write them in the platform's list shape (analyze and replay-plan read it).",
     )

@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from diagnostics.cli._common import add_output_options
+from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.findings import Outcome
 from diagnostics.logs import parse_mapping
@@ -38,7 +39,7 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "replay-plan",
-        help="list the events an endpoint never got, each with how safe a resend is",
+        help=COMMANDS["replay-plan"].help,
         description="Every event first sent to the endpoint in the window without a 2xx, classified as "
         "never_reached (safe to resend), ambiguous (resend only with dedupe), rejected (resend after their fix) "
         "or pending (still being retried), with the retry-budget countdown and the auto-disable projection.",
@@ -56,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     reconcile = subparsers.add_parser(
         "reconcile",
-        help="compare the delivery log of an endpoint with what the customer says they received",
+        help=COMMANDS["reconcile"].help,
         description="Every event of the window as missed, delivered_not_recorded, processed_but_failed_here, "
         "duplicated or unknown_to_us, from the customer's list of ids, CSV or JSON Lines with an id column, or a "
         "pasted application log.",
@@ -71,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     resend = subparsers.add_parser(
         "redeliver",
-        help="resend a plan's events to the endpoint: guarded, signed, paced, resumable",
+        help=COMMANDS["redeliver"].help,
         description="Resend the events of a replay-plan JSON file (never_reached and rejected by default) through "
         "the SSRF guard, signed with our scheme, each with its original id. A rerun of the same plan skips events "
         "already answered 2xx (the ledger beside the plan).",

@@ -7,6 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
+from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.sandbox import DEMO_SECRET, TLS_VARIANTS, start_sandbox
@@ -30,7 +31,7 @@ SCENARIOS = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("sandbox", help="run a local receiver that misbehaves on purpose (demo target)")
+    parser = subparsers.add_parser("sandbox", help=COMMANDS["sandbox"].help)
     parser.add_argument("--port", type=int, default=0, help="HTTP port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--tls", action="store_true", help="also serve HTTPS from a local test CA (and broken certs)")
     parser.add_argument("--tls-port", type=int, default=0, help="HTTPS port with --tls (default: a free one)")

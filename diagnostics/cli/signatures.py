@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics.cli._common import add_output_options, read_text_file
+from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
@@ -36,7 +37,7 @@ HMAC_FLAGS = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     verify = subparsers.add_parser(
-        "verify", help="verify a captured webhook signature; on a mismatch, name the smallest change that fixes it"
+        "verify", help=COMMANDS["verify"].help
     )
     verify.add_argument("--body-file", required=True, metavar="FILE", help="the request body exactly as received")
     verify.add_argument(
@@ -51,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_output_options(verify)
     verify.set_defaults(handler=_verify)
 
-    sign = subparsers.add_parser("sign", help="print the signature headers a sender would attach to a body")
+    sign = subparsers.add_parser("sign", help=COMMANDS["sign"].help)
     sign.add_argument("--scheme", help="scheme name (default: [signature] scheme in diagnostics.toml)")
     _secret_option(sign, "signing secret (the private key for public-key schemes); '-' reads it from stdin")
     sign.add_argument("--body-file", required=True, metavar="FILE", help="the body to sign")
@@ -63,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _hmac_options(sign)
     sign.set_defaults(handler=_sign)
 
-    schemes = subparsers.add_parser("schemes", help="list the signature schemes and the formula each applies")
+    schemes = subparsers.add_parser("schemes", help=COMMANDS["schemes"].help)
     schemes.add_argument("--format", choices=("text", "json"), default="text")
     schemes.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     _hmac_options(schemes)

@@ -29,11 +29,15 @@ def test_the_command_table_names_exactly_what_each_module_registers() -> None:
     parser = build_parser()
     assert parser.prog == "python -m diagnostics"
     assert _registered(parser) == set(COMMANDS)
-    for command, module in COMMANDS.items():
+    for command, entry in COMMANDS.items():
         alone = _registered(build_parser(command))
         assert command in alone
-        assert alone == {c for c, m in COMMANDS.items() if m == module}
-    assert len(COMMAND_MODULES) == len(set(COMMANDS.values()))
+        assert alone == {c for c, e in COMMANDS.items() if e.module == entry.module}
+    assert len(COMMAND_MODULES) == len({e.module for e in COMMANDS.values()})
+    # The help line `--help` shows without importing a module is the one the module registers.
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert {a.dest: a.help for a in sub._choices_actions} == {c: e.help for c, e in COMMANDS.items()}
+    assert _registered(build_parser(index=True)) == set(COMMANDS)
 
 
 def test_the_command_is_found_past_global_options() -> None:
@@ -48,7 +52,20 @@ def test_a_command_imports_only_its_own_module() -> None:
             "'pyspark', 'streamlit'))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "['diagnostics.cli._common', 'diagnostics.cli.info']"
+    assert result.stdout.strip().splitlines()[-1] == (
+        "['diagnostics.cli._common', 'diagnostics.cli.commands', 'diagnostics.cli.info']")
+
+
+def test_help_lists_every_command_and_imports_none() -> None:
+    code = ("import sys; from diagnostics.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('diagnostics.cli.', 'jinja2', 'duckdb', 'httpx'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "['diagnostics.cli.commands']"
+    for command, entry in COMMANDS.items():
+        assert command in result.stdout and entry.help.split()[0] in result.stdout
 
 
 def test_unknown_command_exits_2_without_traceback() -> None:
