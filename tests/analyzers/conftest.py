@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,9 @@ from diagnostics.engines.embedded import DuckDBEngine
 from diagnostics.findings import Finding, Status
 from diagnostics.logs import load_attempts
 from diagnostics.logs.generate import GeneratedLog, generate_log
-from diagnostics.logs.schema import AttemptTable, connect, finalize
-from diagnostics.logs.staging import stage_records
+from diagnostics.logs.schema import AttemptTable
 from diagnostics.profiles import SenderProfile, ours_from_config
-
-T0 = datetime(2026, 3, 2, tzinfo=UTC)
+from tests.support.tiny_logs import attempts_from_rows
 
 
 @dataclass
@@ -58,23 +55,7 @@ def tiny() -> Callable[..., LogAnalysis]:
     """Build a prepared analysis from short rows: (endpoint, event_id, minute, status[, extra])."""
 
     def build(rows: Sequence[tuple[Any, ...]], profile: SenderProfile | None = None) -> LogAnalysis:
-        conn = connect()
-        records = []
-        for line, row in enumerate(rows, start=2):
-            endpoint, event_id, minute, status, *extra = row
-            record = {
-                "endpoint": endpoint,
-                "event_id": event_id,
-                "event_type": "invoice.paid",
-                "url": f"https://{endpoint}.example.com/in",
-                "attempted_at": (T0 + timedelta(minutes=minute)).isoformat(),
-                "status_code": status,
-                "duration_ms": 100,
-            }
-            record.update(extra[0] if extra else {})
-            records.append((line, record))
-        attempts = finalize(conn, [stage_records(conn, records, "tiny.csv")])
-        return analysis_of(attempts, profile or ours())
+        return analysis_of(attempts_from_rows(rows), profile or ours())
 
     return build
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,11 @@ import pytest
 
 from diagnostics.config import DEFAULTS
 from diagnostics.logs import load_attempts
-from diagnostics.logs.schema import AttemptTable, connect, finalize
-from diagnostics.logs.staging import stage_records
+from diagnostics.logs.schema import AttemptTable
 from diagnostics.profiles import DisableRule, SenderProfile, ours_from_config
 from diagnostics.recovery.generate import RecoveryLog, generate_recovery_log
+from tests.support.tiny_logs import attempts_from_rows
 
-T0 = datetime(2026, 3, 2, tzinfo=UTC)
 SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000]
 
 
@@ -51,21 +49,6 @@ def tiny() -> Callable[..., AttemptTable]:
     """Loaded attempts from short rows: (endpoint, event_id, minute, status, extra fields)."""
 
     def build(rows: Sequence[tuple[Any, ...]]) -> AttemptTable:
-        conn = connect()
-        records = []
-        for line, row in enumerate(rows, start=2):
-            endpoint, event_id, minute, status, *extra = row
-            record = {
-                "endpoint": endpoint,
-                "event_id": event_id,
-                "event_type": "invoice.paid",
-                "url": f"https://{endpoint}.example.com/in",
-                "attempted_at": (T0 + timedelta(minutes=minute)).isoformat(),
-                "status_code": status,
-                "duration_ms": 100,
-            }
-            record.update(extra[0] if extra else {})
-            records.append((line, record))
-        return finalize(conn, [stage_records(conn, records, "tiny.csv")])
+        return attempts_from_rows(rows)
 
     return build

@@ -14,7 +14,8 @@ from diagnostics.profiles import BUILTIN_PROFILES
 from diagnostics.recovery.categories import CATEGORIES
 from diagnostics.recovery.generate import NEIGHBOUR, SCRIPTS, TARGET
 from diagnostics.recovery.run import plan_outcome
-from tests.recovery.conftest import T0, PlantedRecovery, ours
+from tests.recovery.conftest import PlantedRecovery, ours
+from tests.support.tiny_logs import T0
 
 
 def by_category(events: list[dict]) -> dict[str, set[str]]:

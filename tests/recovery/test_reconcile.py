@@ -15,7 +15,8 @@ from diagnostics.recovery.generate import TARGET, ReceivedTruth, plant_received
 from diagnostics.recovery.received import ID_COLUMNS, read_received
 from diagnostics.recovery.reconcile import RECONCILE_CATEGORIES, RECORDED_ONCE
 from diagnostics.recovery.run import reconcile_outcome
-from tests.recovery.conftest import T0, PlantedRecovery, ours
+from tests.recovery.conftest import PlantedRecovery, ours
+from tests.support.tiny_logs import T0
 
 
 @pytest.fixture(scope="module")
