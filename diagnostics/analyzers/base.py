@@ -40,9 +40,6 @@ OUTCOME = (
     f"CASE WHEN {OK} THEN '2xx' WHEN status_code IS NULL THEN coalesce(error, 'other') "
     "ELSE CAST(status_code AS VARCHAR) END"
 )
-OUTCOME_OF_A = (  # OUTCOME over the alias `a`
-    "CASE WHEN a.status_code IS NULL THEN coalesce(a.error, 'other') ELSE CAST(a.status_code AS VARCHAR) END"
-)
 HOST = "lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)', 1))"
 MAX_ROWS_IN_METRICS = 1000
 # Above this many endpoints a log is reviewed as a fleet: one finding per code, endpoints ranked.
@@ -222,10 +219,14 @@ def failures_sql(table: str) -> str:
                    lead(attempted_at) OVER (PARTITION BY endpoint ORDER BY attempted_at, seq) AS next_at
             FROM {table}
         )
-        SELECT a.endpoint, a.event_id, a.event_type, a.url, a.attempted_at, a.seq, a.status_code, a.error,
-               a.duration_ms, r.ok, {OUTCOME_OF_A} AS outcome, r.rn, r.next_at
-        FROM ranked AS r JOIN {table} AS a ON a.seq = r.seq
-        WHERE NOT r.ok"""
+        SELECT endpoint, event_id, event_type, url, attempted_at, seq, status_code, error, duration_ms, ok,
+               {OUTCOME} AS outcome, rn, next_at
+        FROM (
+            SELECT a.endpoint, a.event_id, a.event_type, a.url, a.attempted_at, a.seq, a.status_code, a.error,
+                   a.duration_ms, r.ok, r.rn, r.next_at
+            FROM ranked AS r JOIN {table} AS a ON a.seq = r.seq
+            WHERE NOT r.ok
+        ) AS f"""
 
 
 def fleet_finding(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnostics.analyzers.base import LogAnalysis, failures_sql, fmt_duration, fmt_time, in_list
+from diagnostics.analyzers.base import HOST, LogAnalysis, failures_sql, fmt_duration, fmt_time, in_list
 from diagnostics.findings import Finding, Severity, Status
 
 BUCKET_MINUTES = 10
@@ -37,7 +37,6 @@ ONSET_BUCKETS = 3  # onsets are counted over this many buckets (quiet endpoints 
 QUIET_BUCKETS = 6  # a host failing this way in the hour before a window was failing already
 SOURCE = "analyzers.fleet_incidents"
 
-_HOST = "lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)', 1))"
 _FAILURE = (
     "CASE WHEN status_code IS NULL THEN coalesce(error, 'other') "
     "ELSE 'HTTP ' || CAST(CAST(floor(status_code / 100) AS BIGINT) AS VARCHAR) || 'xx' END"
@@ -51,7 +50,7 @@ def _windows_sql(table: str, failures: str) -> str:
                    CASE WHEN p.rn IS NULL THEN 1 ELSE 0 END AS onset
             FROM {failures} AS x LEFT JOIN {failures} AS p ON p.endpoint = x.endpoint AND p.rn = x.rn - 1
         ), f AS (
-            SELECT endpoint, event_id, attempted_at, coalesce(nullif({_HOST}, ''), endpoint) AS host,
+            SELECT endpoint, event_id, attempted_at, coalesce(nullif({HOST}, ''), endpoint) AS host,
                    {_FAILURE} AS failure, CAST(floor(epoch(attempted_at) / {bucket_s}) AS BIGINT) AS bucket, onset
             FROM marked
         ), signed AS (

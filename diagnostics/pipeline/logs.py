@@ -45,6 +45,12 @@ MAX_PROBLEM_ROWS = 50
 MATERIALIZE_MAX_ROWS = 20_000_000
 
 
+def check_view(view: str) -> None:
+    """Refuse an unknown `--view` (before any file is read, when called by `analyze_logs`)."""
+    if view not in VIEWS:
+        raise InputError(f"unknown view {view!r}; known: {', '.join(VIEWS)}", field="--view")
+
+
 def analyze_attempts(
     attempts: AttemptTable,
     profile: SenderProfile,
@@ -59,8 +65,7 @@ def analyze_attempts(
     `endpoint` narrows the judgment to one endpoint of a whole loaded log (fleet incidents still
     read the whole log); `details` writes every per-endpoint problem to a .parquet or .csv file.
     """
-    if view not in VIEWS:
-        raise InputError(f"unknown view {view!r}; known: {', '.join(VIEWS)}", field="--view")
+    check_view(view)
     if attempts.row_count == 0:
         raise InputError("no delivery attempts to analyze (check the filters: --endpoint, --since, --until)")
     if attempts.row_count <= MATERIALIZE_MAX_ROWS:
@@ -138,8 +143,7 @@ def analyze_logs(
         config.profile(profile)  # an unknown name fails before any file is read
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}", field="--engine")
-    if view not in VIEWS:
-        raise InputError(f"unknown view {view!r}; known: {', '.join(VIEWS)}", field="--view")
+    check_view(view)
     if details:
         check_details_path(details)
     if not sources and not (engine == "spark" and table):  # a Spark table needs no source
