@@ -159,6 +159,15 @@ class SparkEngine(Engine):
         self.excluded = self.rows_total - int(self.value(f"SELECT count(*) FROM {self.table}") or 0)
 
 
+_HADOOP_GLOB = frozenset("\\{}[]*?")
+
+
+def literal_path(path: str) -> str:
+    """A path Spark reads as that one file or folder: Hadoop expands `*`, `?`, `[...]` and
+    `{a,b}` in every path it is given, so each such character is escaped with a backslash."""
+    return "".join("\\" + ch if ch in _HADOOP_GLOB else ch for ch in path)
+
+
 def _read(spark: SparkSession, sources: Sequence[str], table: str | None) -> tuple[DataFrame, str, bool]:
     """The source rows with `_wd_seq` (file index << 40 | row number, as the embedded path numbers them)."""
     from pyspark.errors import PySparkException
@@ -183,7 +192,7 @@ def _read(spark: SparkSession, sources: Sequence[str], table: str | None) -> tup
         if path.is_file() and path.suffix.lower() != ".parquet":
             raise InputError("--engine spark reads Parquet files (or a Spark table with --table)", file=source)
         try:
-            frame = spark.read.parquet(str(path))
+            frame = spark.read.parquet(literal_path(str(path)))
             frame = frame.select("*", F.col("_metadata.row_index").alias("_wd_row"))
         except PySparkException as exc:
             raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0][:160]})", file=source) from exc

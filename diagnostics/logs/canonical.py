@@ -28,7 +28,7 @@ from diagnostics.logs.files import (
     locate_bad_utf8,
     read_bytes,
 )
-from diagnostics.logs.schema import CANONICAL_COLUMNS, Stage, quote, sql_literal
+from diagnostics.logs.schema import CANONICAL_COLUMNS, Stage, file_literal, quote, sql_literal
 from diagnostics.logs.staging import stage_name, stage_records
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -93,7 +93,7 @@ def stage_csv(
     conn.execute(
         f"""CREATE TEMP VIEW {name} AS
         SELECT {selected or 'NULL AS _none'}, CAST(row_number() OVER () AS BIGINT) + 1 AS _line
-        FROM read_csv({sql_literal(path)}, columns = {columns}, delim = {sql_literal(delimiter)},
+        FROM read_csv({file_literal(path)}, columns = {columns}, delim = {sql_literal(delimiter)},
                       quote = '"', escape = '"', header = true, auto_detect = false,
                       strict_mode = true, null_padding = false)"""
     )
@@ -174,7 +174,7 @@ def stage_parquet(
     check_file(path, max_bytes)
     mapping = validate_mapping(mapping)
     try:
-        rel = conn.sql(f"SELECT * FROM read_parquet({sql_literal(path)}) LIMIT 0")
+        rel = conn.sql(f"SELECT * FROM read_parquet({file_literal(path)}) LIMIT 0")
     except duckdb.Error as exc:
         raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0][:160]})", file=path) from exc
     renames = _renames(list(rel.columns), mapping, path)
@@ -182,7 +182,7 @@ def stage_parquet(
     name = stage_name("parquet")
     conn.execute(
         f"""CREATE TEMP VIEW {name} AS SELECT {selected or 'NULL AS _none'}, file_row_number + 1 AS _line
-        FROM read_parquet({sql_literal(path)}, file_row_number = true)"""
+        FROM read_parquet({file_literal(path)}, file_row_number = true)"""
     )
     return Stage(name=name, file=path, kind="VIEW", source_columns=tuple(rel.columns), in_place=True)
 

@@ -79,15 +79,29 @@ def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
     if not is_gzip(path):
         return Path(path).read_bytes()
     try:
+        inflated_size(path, max_bytes)  # a 1 MB bomb is refused before any of it is held in memory
         with gzip.open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+            data = fh.read()  # read(n) would allocate n bytes up front: the size is known to fit now
     except (OSError, EOFError) as exc:
         raise InputError(f"the gzip data is damaged or truncated ({exc})", file=path) from exc
-    if len(data) > max_bytes:
-        raise InputError(f"the file inflates to more than {max_bytes / 1e9:.2f} GB", file=path)
     if not data:
         raise InputError("the file is empty", file=path)
     return data
+
+
+INFLATE_CHUNK = 1 << 20
+
+
+def inflated_size(path: str, max_bytes: int) -> int:
+    """The decompressed size of a gzip file, streamed a megabyte at a time and stopped at the
+    limit: memory stays at one chunk however far the data would inflate."""
+    total = 0
+    with gzip.open(path, "rb") as fh:
+        while chunk := fh.read(INFLATE_CHUNK):
+            total += len(chunk)
+            if total > max_bytes:
+                raise InputError(f"the file inflates to more than {max_bytes / 1e9:.2f} GB", file=path)
+    return total
 
 
 def decode_utf8(data: bytes, path: str) -> str:

@@ -182,6 +182,16 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+_GLOB_ESCAPES = {"[": "[[]", "*": "[*]", "?": "[?]"}
+
+
+def file_literal(path: str) -> str:
+    """A file name as a DuckDB string literal that names that one file: DuckDB's readers expand
+    `*`, `?` and `[...]`, so `log[1].csv` would read `log1.csv`; each is escaped as a one-character
+    class. A path is a path; reading several files is never something a name does on its own."""
+    return sql_literal("".join(_GLOB_ESCAPES.get(ch, ch) for ch in path))
+
+
 @dataclass(frozen=True)
 class Stage:
     """A staged source: a DuckDB table or view with canonical column names, `_file` and `_line`."""

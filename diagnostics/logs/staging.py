@@ -29,8 +29,20 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return str(value)
+        return _encodable(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    return _encodable(str(value))
+
+
+def _encodable(text: str) -> str:
+    """Text Arrow can hold: JSON may spell lone surrogates (`"\\ud800"`), which no UTF-8 string
+    can carry; they are kept visible as `\\ud800` instead of failing the whole import."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def stage_records(

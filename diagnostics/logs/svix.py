@@ -25,6 +25,11 @@ SIGNATURE_KEYS = frozenset({"msgId", "endpointId", "responseStatusCode"})
 TRIGGER_TYPES = {0: "auto", 1: "manual"}
 
 
+def _trigger(value: Any) -> str:
+    """Svix's triggerType number as a word; anything else in the field (a hostile export) is "auto"."""
+    return TRIGGER_TYPES.get(value, "auto") if isinstance(value, int) else "auto"
+
+
 def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
     status = record.get("responseStatusCode")
     no_response = status in (0, "0", None)
@@ -39,7 +44,7 @@ def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
         "status_code": None if no_response else status,
         "error": (classify_error_text(response) or "other") if no_response else None,
         "duration_ms": record.get("responseDurationMs"),
-        "trigger": TRIGGER_TYPES.get(record.get("triggerType"), "auto"),  # type: ignore[arg-type]
+        "trigger": _trigger(record.get("triggerType")),
         "response_body": None if no_response else response,
         "payload": msg.get("payload"),
         "payload_version": first_present(msg, "payloadVersion", "schemaVersion"),

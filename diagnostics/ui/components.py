@@ -17,6 +17,7 @@ import streamlit as st
 
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Status, sort_findings
+from diagnostics.neutralize import csv_cell
 from diagnostics.playbooks import playbook_for
 from diagnostics.report import truncate
 
@@ -102,6 +103,23 @@ def _table(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame([{str(k): truncate(v, 300) for k, v in row.items()} for row in rows])
 
 
+def spreadsheet_safe(data: Any) -> pd.DataFrame:
+    """A table whose text cells cannot become formulas: the dataframe toolbar's "Download as CSV"
+    writes cells as they are, and a customer's `=HYPERLINK(...)` would run in the agent's
+    spreadsheet. Text starting with = + - @, a tab or CR gets a leading quote (OWASP)."""
+    frame = data.copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    for column in frame.columns:
+        if pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(csv_cell)
+    frame.columns = [csv_cell(str(name)) for name in frame.columns]
+    return frame
+
+
+def show_dataframe(data: Any, **options: Any) -> None:
+    """Every table on every page goes through here (a test checks that no page calls st.dataframe)."""
+    st.dataframe(spreadsheet_safe(data), **options)
+
+
 def show_finding(finding: Finding, *, expanded: bool = False) -> None:
     label = f"{finding.severity.value.upper()} · {plain(finding.title, 160)}  ({finding.code})"
     with st.expander(label, expanded=expanded, icon=STATUS_ICONS[finding.status]):
@@ -111,10 +129,10 @@ def show_finding(finding: Finding, *, expanded: bool = False) -> None:
             st.text(truncate(finding.subject, 300))
         if finding.evidence:
             st.caption("Evidence")
-            st.dataframe(_table({"fact": k, "value": v} for k, v in finding.evidence), hide_index=True)
+            show_dataframe(_table({"fact": k, "value": v} for k, v in finding.evidence), hide_index=True)
         if finding.samples:
             st.caption(f"Samples ({len(finding.samples)} shown of {finding.sample_total})")
-            st.dataframe(_table(finding.samples), hide_index=True)
+            show_dataframe(_table(finding.samples), hide_index=True)
         playbook = playbook_for(finding)
         if playbook is not None and finding.status in (Status.FAIL, Status.WARN, Status.ERROR):
             fix, meaning, confirm, escalate = st.tabs(["The fix", "What it means", "How to confirm", "Escalate"])
@@ -178,4 +196,4 @@ def show_tables(tables: Mapping[str, list[dict[str, Any]]]) -> None:
     for name, rows in tables.items():
         if rows:
             st.caption(name.replace("_", " ").capitalize())
-            st.dataframe(_table(rows), hide_index=True)
+            show_dataframe(_table(rows), hide_index=True)

@@ -116,3 +116,16 @@ def test_the_default_path_never_imports_pyspark(fleet: tuple[FleetLog, Path]) ->
     assert "diagnostics.analyzers" in imported
     assert not [m for m in imported if m.startswith(("pyspark", "py4j"))]
     assert not math.isnan(json.loads(result.stdout)["metrics"]["attempts"])
+
+
+def test_spark_reads_a_file_name_as_a_path_never_a_glob(tmp_path: Path, spark: Any) -> None:
+    """Issue 14: Hadoop expands `[1]` and `*` in paths; `log[1].parquet` must read that file only."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from diagnostics.engines.spark import _read
+
+    for name, event in (("log1.parquet", "decoy"), ("log[1].parquet", "evt_real")):
+        pq.write_table(pa.table({"event_id": [event]}), tmp_path / name)
+    frame, _, _ = _read(spark, [str(tmp_path / "log[1].parquet")], None)
+    assert [row["event_id"] for row in frame.select("event_id").collect()] == ["evt_real"]

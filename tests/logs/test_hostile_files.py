@@ -107,3 +107,37 @@ def test_property_nesting_of_any_depth_is_read_or_refused_in_one_line(tmp_path: 
         load_attempts([str(path)]).conn.close()
     except InputError as exc:
         assert "\n" not in str(exc)
+
+
+def test_a_gzip_bomb_is_refused_while_streaming(tmp_path: Path) -> None:
+    """The issue's case: 1 MB of gzip was inflated in memory to 1.16 GB before the limit refused
+    it. Inflating is now counted a chunk at a time, so memory stays near one chunk."""
+    import tracemalloc
+
+    from diagnostics.logs.files import INFLATE_CHUNK, read_bytes
+
+    path = tmp_path / "bomb.json.gz"
+    path.write_bytes(gzip.compress(b" " * (128 * INFLATE_CHUNK), compresslevel=9))
+    assert path.stat().st_size < INFLATE_CHUNK
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match="inflates to more than") as info:
+            read_bytes(str(path), max_bytes=64 * INFLATE_CHUNK)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(info.value)
+    assert peak < 8 * INFLATE_CHUNK  # a few chunks of buffers, never the 64 MB the limit allows
+
+
+@pytest.mark.parametrize("name", ["log[1].csv", "log*.csv", "log?.csv"])
+def test_a_file_name_is_a_path_never_a_glob(tmp_path: Path, name: str) -> None:
+    """The issue's case: `analyze 'log[1].csv'` read log1.csv, and 'log*.csv' three files."""
+    header = "event_id,endpoint,attempted_at,status_code\n"
+    (tmp_path / "log1.csv").write_text(header + "decoy,ep_decoy,2026-03-02T00:00:00Z,500\n")
+    (tmp_path / "log2.csv").write_text(header + "decoy2,ep_decoy,2026-03-02T00:00:00Z,500\n")
+    target = tmp_path / name
+    target.write_text(header + "evt_real,ep_real,2026-03-02T00:00:00Z,200\n")
+    attempts = load_attempts([str(target)])
+    rows = attempts.conn.execute(f"SELECT event_id, endpoint FROM {attempts.name}").fetchall()  # noqa: S608 - our table name
+    assert rows == [("evt_real", "ep_real")]

@@ -9,7 +9,7 @@ from diagnostics.cases import RunRecord
 from diagnostics.errors import InputError
 from diagnostics.pipeline.case import Case, compare_runs, run_case, run_summary
 from diagnostics.ui import state
-from diagnostics.ui.components import download_buttons, plain, show_error, show_findings, show_reply
+from diagnostics.ui.components import download_buttons, plain, show_dataframe, show_error, show_findings, show_reply
 
 TRIAGE_PAGE = "diagnostics/ui/pages/triage.py"
 FLASH_KEY = "cases-flash"
@@ -54,7 +54,7 @@ def _compare(runs: list[RunRecord]) -> None:
                             ("Still open", comparison.remaining), ("Not rechecked", comparison.unchecked)):
         if findings:
             st.caption(title)
-            st.dataframe(
+            show_dataframe(
                 pd.DataFrame([{"code": f.code, "status": f.status.value, "title": f.title, "subject": f.subject}
                               for f in findings]),
                 hide_index=True,
@@ -69,7 +69,7 @@ def main() -> None:
     if not cases:
         st.info("No cases match." if query else "No cases yet. Start one on the Triage page.")
         return
-    st.dataframe(
+    show_dataframe(
         pd.DataFrame([
             {"case": c.id, "ticket": c.ticket, "customer": c.customer, "endpoint": c.endpoint_url,
              "profile": c.profile, "runs": c.run_count, "updated": f"{c.updated_at:%Y-%m-%d %H:%M}"}
@@ -112,7 +112,7 @@ def main() -> None:
     if not runs:
         st.caption("This case has not been run yet.")
         return
-    st.dataframe(pd.DataFrame([run_summary(run) for run in runs]), hide_index=True)
+    show_dataframe(pd.DataFrame([run_summary(run) for run in runs]), hide_index=True)
     run_by_id = {run.id: run for run in runs}
     if st.session_state.get("cases-show-run") not in run_by_id:
         st.session_state.pop("cases-show-run", None)
@@ -128,7 +128,7 @@ def main() -> None:
     redeliveries = store.list_redeliveries(record.id)
     if redeliveries:
         st.subheader("Redeliveries")
-        st.dataframe(pd.DataFrame([
+        show_dataframe(pd.DataFrame([
             {"sent": f"{r.sent_at:%Y-%m-%d %H:%M:%S}", "mode": r.mode, "event": r.event_id, "url": r.url,
              "status": r.status_code, "error": r.error, "ms": r.duration_ms, "response": r.response_excerpt[:200]}
             for r in redeliveries

@@ -13,7 +13,7 @@ from diagnostics.pipeline.case import LogSource, accept_log_upload, redeliver
 from diagnostics.profiles import all_profiles
 from diagnostics.ui import logview, state
 from diagnostics.ui.charts import attempts_chart, latency_chart
-from diagnostics.ui.components import plain, show_error, show_findings, show_tables
+from diagnostics.ui.components import plain, show_dataframe, show_error, show_findings, show_tables
 
 SOURCE_KEY = "logs-source"
 
@@ -120,7 +120,7 @@ def main() -> None:
     filters = _filters(attempts, key)
     rows, total = logview.browse(attempts, filters)
     st.subheader(f"Attempts ({total:,} match)")
-    st.dataframe(rows, hide_index=True, height=300)
+    show_dataframe(rows, hide_index=True, height=300)
     bucket = logview.suggested_bucket(attempts, filters)
     timeout_ms = config.profile(profile_name).timeout_s * 1000
     left, right = st.columns(2)

@@ -8,6 +8,7 @@ import streamlit as st
 from diagnostics.config import mask_passwords
 from diagnostics.profiles import all_profiles
 from diagnostics.ui import state
+from diagnostics.ui.components import show_dataframe
 
 
 def _masked(value: object) -> str:
@@ -24,7 +25,7 @@ def main() -> None:
     )
     rows = [{**row, "value": _masked(row["value"])} for row in config.flat()]
     st.subheader("Configuration")
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    show_dataframe(pd.DataFrame(rows), hide_index=True)
 
     st.subheader("Sender profiles")
     profiles = [
@@ -40,7 +41,7 @@ def main() -> None:
         }
         for p in all_profiles(config.ours)
     ]
-    st.dataframe(pd.DataFrame(profiles), hide_index=True)
+    show_dataframe(pd.DataFrame(profiles), hide_index=True)
 
     st.subheader("Network allowlist and data sources")
     allow = config.get("network", "allow") or []
@@ -54,7 +55,7 @@ def main() -> None:
          "source": config.source_of("logs", "url")},
         {"what": "workspace", "value": str(config.workspace), "source": config.source_of("workspace", "path")},
     ]
-    st.dataframe(pd.DataFrame(sources), hide_index=True)
+    show_dataframe(pd.DataFrame(sources), hide_index=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from diagnostics.pipeline.case import CapturedRequest, record_part_run
 from diagnostics.pipeline.signature import debug_signature
 from diagnostics.signatures import scheme_formula, scheme_names, sign_headers
 from diagnostics.ui import state
-from diagnostics.ui.components import show_error, show_findings
+from diagnostics.ui.components import show_dataframe, show_error, show_findings
 
 RESULT_KEY = "signature-outcome"
 SAVED_KEY = "signature-saved"
@@ -42,7 +42,7 @@ def _verdict(outcome: Outcome) -> None:
     st.code(str(metrics.get("formula", "")), language=None)
     if metrics.get("changes"):
         st.caption("What had to change for the signature to match")
-        st.dataframe(metrics["changes"], hide_index=True)
+        show_dataframe(metrics["changes"], hide_index=True)
 
 
 def _generator() -> None:

@@ -25,6 +25,7 @@ from diagnostics.ui.components import (
     counts_line,
     download_buttons,
     plain,
+    show_dataframe,
     show_error,
     show_findings,
     show_reply,
@@ -193,10 +194,10 @@ def _show_intake(found: dict) -> None:
     rows += [{"found": "header", "value": f"{k}: {v}"} for k, v in found["headers"].items()]
     rows += [{"found": "framework", "value": f} for f in found["frameworks"]]
     if rows:
-        st.dataframe(rows, hide_index=True)
+        show_dataframe(rows, hide_index=True)
     if found["proposed_checks"]:
         st.caption("Checks this ticket allows")
-        st.dataframe(found["proposed_checks"], hide_index=True)
+        show_dataframe(found["proposed_checks"], hide_index=True)
     for question in found["questions"]:
         st.warning(plain(f"Ask the customer: {question}", 300), icon=":material/help:")
     filled = ", ".join(found["case"]) or "nothing"
