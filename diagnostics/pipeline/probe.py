@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import httpx
 
 from diagnostics.checks import ProbeObservations, check_url_valid, judge_probe
+from diagnostics.checks.timing import SLOW_FRACTION
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Status, fingerprint_secret, sort_findings
@@ -36,6 +37,15 @@ from diagnostics.signatures import sign_headers
 T = TypeVar("T")
 STOP_AFTER = {"invalid_url", "dns", "blocked", "connection_refused"}  # retrying these tells nothing new
 STALE_BY_S = 3600.0
+FAN_OUT_AFTER_FRACTION = SLOW_FRACTION
+"""A first sample still unanswered after this share of the timeout sends the other samples at once.
+
+The share the timing check calls slow: an endpoint faster than that gets its samples one after
+another, comparable (a cold start shows as a slow first sample); a slower one would cost one
+timeout per sample in turn (3 x 30 s for a dead endpoint under Stripe's profile) and teach
+nothing the first did not, and real senders deliver concurrently anyway.
+"""
+FORGERIES = 3  # tampered, unsigned, stale: the pool must hold them beside the samples
 
 
 @dataclass(frozen=True)
@@ -183,8 +193,18 @@ async def observe_endpoint(
     secret: str | None = None,
     scheme_options: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    fan_out: bool = True,
 ) -> ProbeObservations:
-    """Do every request of one probe run and return what was seen (no judgment here)."""
+    """Do every request of one probe run and return what was seen (no judgment here).
+
+    The first sample goes alone. When it answers in good time the rest follow one after another,
+    so a healthy endpoint's samples stay comparable. When it is still waiting after
+    `FAN_OUT_AFTER_FRACTION` of the timeout (or timed out connecting), the other samples go at
+    once, and after a slow answer the forgeries go at once too: a dead endpoint costs 1.5 timeouts
+    instead of one per sample, a slow one about two answers' time however many requests. Samples
+    and forgeries keep their order whatever answered first. `fan_out=False` keeps every request
+    in turn (the sweep: its pool holds one request per endpoint).
+    """
     say = progress or (lambda _message: None)
     now = datetime.now(UTC)
     plan = plan_requests(url, samples, scheme, secret, now, profile.tolerance_s, scheme_options)
@@ -194,21 +214,45 @@ async def observe_endpoint(
         secret_fingerprint=fingerprint_secret(secret) if secret else None,
         now=now,
     )
-    for request in plan.samples:
-        result = await client.send(request, deadline_s=profile.timeout_s)
+
+    def send(request: ProbeRequest, diagnose_tls: bool = True) -> asyncio.Task[Exchange]:
+        return asyncio.ensure_future(client.send(request, deadline_s=profile.timeout_s, diagnose_tls=diagnose_tls))
+
+    after_s = FAN_OUT_AFTER_FRACTION * profile.timeout_s
+    first_request, *rest = plan.samples
+    first_task = send(first_request)
+    rest_tasks: list[asyncio.Task[Exchange]] = []
+    if fan_out and rest:
+        await asyncio.wait({first_task}, timeout=after_s)
+        if not first_task.done():
+            say(f"{first_request.label} has not answered after {after_s:g} s: "
+                f"sending the other {len(rest)} sample(s) at once")
+            rest_tasks = [send(request) for request in rest]
+    first = await first_task
+    observations.samples.append(first)
+    say(f"{first_request.label} of {samples}: {_describe(first)}")
+    slow = bool(rest_tasks) or first.error == "connect_timeout" or first.total_ms > after_s * 1000.0
+    if first.error in STOP_AFTER:
+        rest = []  # retrying tells nothing new; samples already sent at once are dropped unread
+    elif fan_out and slow and rest and not rest_tasks:
+        rest_tasks = [send(request) for request in rest]
+    forgeries = plan.forgeries if first.error is None else []
+    forged_tasks = [send(forgery, diagnose_tls=False) for forgery in forgeries] if fan_out and slow else []
+    for index, request in enumerate(rest):
+        result = await (rest_tasks[index] if rest_tasks else send(request))
         observations.samples.append(result)
         say(f"{request.label} of {samples}: {_describe(result)}")
         if result.error in STOP_AFTER:
-            break
+            break  # as a run in turn would stop here, the later samples sent at once are dropped
+    await asyncio.gather(*rest_tasks)  # nothing is left running when the pool closes
     redirect = next((s for s in observations.samples if s.status_code and 300 <= s.status_code <= 399), None)
     if redirect is not None:
         observations.redirect_chain = await _follow_redirects(client, redirect, profile, options)
         say(f"followed {len(observations.redirect_chain)} redirect hop(s) for diagnosis")
-    first = observations.samples[0]
-    if plan.forgeries and first.error is None:
+    if forgeries:
         observations.enforcement["signed"] = first
-        for forgery in plan.forgeries:
-            result = await client.send(forgery, deadline_s=profile.timeout_s, diagnose_tls=False)
+        for index, forgery in enumerate(forgeries):
+            result = await (forged_tasks[index] if forged_tasks else send(forgery, diagnose_tls=False))
             observations.enforcement[forgery.label] = result
             say(f"forged event ({forgery.label}): {_describe(result)}")
         observations.enforcement_skipped = dict(plan.skipped)
@@ -327,7 +371,8 @@ async def probe_endpoint_async(
         return Outcome(subject=url[:300], findings=invalid, kind="probe")
     options = ProbeOptions.from_config(config, allow, ssl_context=ssl_context, resolver=resolver)
     chosen_scheme = (scheme or profile.scheme) if secret else None
-    async with options.client(profile) as client:
+    # Room for every request at once (a slow first sample fans out): nothing may queue in the pool.
+    async with options.client(profile, max_connections=samples + FORGERIES) as client:
         observations = await observe_endpoint(
             client,
             url.strip(),
@@ -459,8 +504,9 @@ async def probe_many_async(
             rows[index] = _sweep_row(url, None, invalid)
         else:
             async with gate:  # the gate bounds open connections; judging happens outside it
+                # In turn: the pool holds one request per endpoint, a fan-out would queue in it.
                 observations = await observe_endpoint(
-                    client, url.strip(), profile=profile, options=options, samples=samples
+                    client, url.strip(), profile=profile, options=options, samples=samples, fan_out=False
                 )
             rows[index] = _sweep_row(url, observations, judge_probe(observations, profile))
         done += 1
