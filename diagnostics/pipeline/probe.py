@@ -1,6 +1,7 @@
 """Probe runs: observe an endpoint the way our sender would, then judge it.
 
-`probe_endpoint` sends `samples` realistic test events (signed when a secret is given), follows
+`probe_endpoint` sends `samples` realistic test events (signed when a secret is given; after a
+slow first one, the rest at once so a dead endpoint costs one timeout more, not one each), follows
 a redirect hop by hop for diagnosis only, tries forged events when it can sign, and hands all
 observations to the pure checks. `probe_many` sweeps many endpoints with bounded concurrency
 (one guarded connection pool, a semaphore no larger than the pool). `send_event` is a single guarded
