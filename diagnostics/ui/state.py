@@ -22,6 +22,7 @@ from diagnostics.ui import logview
 CASE_KEY = "case_id"
 RUN_KEY = "run_id"
 SECRET_KEY = "secret"  # noqa: S105 (a session-state key, not a secret)
+LANDED_KEY = "landed"
 
 
 @st.cache_resource(show_spinner=False)
@@ -81,6 +82,29 @@ def sql_endpoint_choices() -> list[str]:
 def demo() -> DemoWorkspace | None:
     """The demo workspace, when `python -m diagnostics demo` built one in this workspace."""
     return load_demo(config())
+
+
+def land_on_demo_case() -> None:
+    """In demo mode, a session's first look at the landing page opens the demo case at its latest
+    run: a new agent starts on a real case, not an empty form. Once per session, so closing the
+    case then starts a blank one; outside demo mode nothing is opened."""
+    if st.session_state.get(LANDED_KEY):
+        return
+    st.session_state[LANDED_KEY] = True
+    workspace = demo()
+    if workspace is None or workspace.example_case_id is None or current_case() is not None:
+        return
+    try:
+        runs = store().list_runs(workspace.example_case_id)
+    except InputError:  # the demo case was deleted: land on the empty form
+        return
+    open_case(workspace.example_case_id, runs[0].id if runs else None)
+
+
+def is_demo_case(case: CaseRecord | None) -> bool:
+    """Whether `case` is the demo workspace's example case (the one the demo secret belongs to)."""
+    workspace = demo()
+    return case is not None and workspace is not None and case.id == workspace.example_case_id
 
 
 def current_case() -> CaseRecord | None:

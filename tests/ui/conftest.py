@@ -38,10 +38,25 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory, ui_sandbox: Sandbox
     st.cache_resource.clear()
 
 
+def landing(demo_workspace: DemoWorkspace) -> AppTest:
+    """A new session's first look at the app: in demo mode the landing page opens on the demo case."""
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def blank_form() -> AppTest:
+    """A new session with the demo case closed (the sidebar's Close case): a blank Triage form, so
+    a test's run starts a case of its own instead of changing the demo case."""
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    if "case_id" in app.session_state:
+        app.button(key="sidebar-close-case").click().run()
+    assert "case_id" not in app.session_state
+    return app
+
+
 @pytest.fixture
 def app(demo_workspace: DemoWorkspace) -> AppTest:
-    """The app as Streamlit runs it, on the demo workspace, landing page loaded."""
-    return AppTest.from_file(APP, default_timeout=60).run()
+    """The landing page with the demo case closed: a blank Triage form."""
+    return blank_form()
 
 
 def open_page(app: AppTest, page: str) -> AppTest:

@@ -138,11 +138,21 @@ def _settle(tab) -> None:  # type: ignore[no-untyped-def]
             // Streamlit draws skeletons (and a running status widget) until the script has run.
             return !document.querySelector('[data-testid=stSkeleton],[data-testid=stStatusWidgetRunningIcon]')
                 && shown('[data-testid=stVegaLiteChart]').every(c => c.querySelector('canvas,svg'))
-                && (!shown('[data-testid=stDataFrame]').length
+                // grids draw their canvas lazily, near the viewport: the landing page's demo case
+                // has its findings' tables far below the fold, where none is drawn yet
+                && (!shown('[data-testid=stDataFrame]').filter(d => d.getBoundingClientRect().top < innerHeight).length
                     || !!document.querySelector('[data-testid=data-grid-canvas]'));
         }""",
         timeout=30_000,
     )
+
+
+def _blank_triage(tab, base: str) -> None:  # type: ignore[no-untyped-def]
+    """The landing page, then the demo case it opens closed: a new case of the test's own."""
+    tab.goto(base)
+    _wait_for_app(tab, "Triage a ticket")
+    tab.get_by_role("button", name="Close case").click()
+    _wait_for_app(tab, "No case open")
 
 
 def _captured_request() -> str:
@@ -167,8 +177,7 @@ def test_triage_in_the_browser_downloads_a_safe_html_report(served_app, page, tm
     base, info = served_app
     sandbox = info["sandbox_url"]
     hostile_url = f'{sandbox}/echo?q="><script>{XSS_MARK}</script>'
-    page.goto(base)
-    _wait_for_app(page, "Triage a ticket")
+    _blank_triage(page, base)
     page.get_by_label("Ticket reference").fill(HOSTILE_TICKET)
     page.get_by_label("Customer").fill("<b>Mallory</b> & Co")
     page.get_by_label("Endpoint URL").fill(hostile_url)
@@ -247,8 +256,7 @@ def test_a_secret_typed_then_left_with_tab_is_used_by_the_run(served_app, page) 
     from diagnostics.findings import fingerprint_secret
 
     base, info = served_app
-    page.goto(base)
-    _wait_for_app(page, "Triage a ticket")
+    _blank_triage(page, base)
     page.get_by_label("Ticket reference").fill("ZD-TAB")
     page.get_by_label("Endpoint URL").fill(f"{info['sandbox_url']}/verify/standard-webhooks")
     secret = page.get_by_label("Signing secret (optional, used for this run only, never stored)")
@@ -259,6 +267,20 @@ def test_a_secret_typed_then_left_with_tab_is_used_by_the_run(served_app, page) 
     _wait_for_app(page, "secret used:")
     assert page.get_by_text(f"secret used: {fingerprint_secret(DEMO_SECRET)}", exact=False).count() == 1
     assert page.get_by_text("secret used: none", exact=False).count() == 0
+
+
+def test_the_landing_page_opens_on_the_demo_case_with_its_secret(served_app, page) -> None:  # type: ignore[no-untyped-def]
+    from diagnostics.demo import EXAMPLE_TICKET
+
+    base, _info = served_app
+    page.goto(base)
+    _wait_for_app(page, "Triage a ticket")
+    _wait_for_app(page, "demo workspace's example case")
+    assert page.get_by_label("Ticket reference").input_value() == EXAMPLE_TICKET
+    assert page.get_by_text(DEMO_SECRET, exact=True).first.is_visible()
+    assert page.get_by_role("button", name="Close case").is_visible()  # the sidebar holds the demo case
+    _settle(page)
+    page.screenshot(path=str(ARTIFACTS / "landing-demo-case.png"), full_page=True)
 
 
 def test_every_request_of_every_page_stays_on_the_apps_origin(served_app, page) -> None:  # type: ignore[no-untyped-def]
@@ -272,5 +294,10 @@ def test_every_request_of_every_page_stays_on_the_apps_origin(served_app, page) 
     others = {o for o in origins if o not in (base, base.replace("127.0.0.1", "localhost"))
               and not o.startswith(("data:", "blob:"))}
     assert not others, sorted(others)
-    # a finished internal tool: no Deploy button for agents
+    # a finished internal tool: no Deploy button for agents, and a menu without developer items
     assert page.get_by_test_id("stAppDeployButton").count() == 0
+    page.get_by_test_id("stMainMenu").click()
+    menu = page.get_by_test_id("stMainMenuPopover")
+    menu.wait_for(state="visible", timeout=10_000)
+    assert "Print" in menu.inner_text()
+    assert not [item for item in ("Rerun", "Clear cache", "Developer", "Deploy") if item in menu.inner_text()]

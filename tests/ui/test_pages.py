@@ -13,7 +13,7 @@ from diagnostics.config import load_config
 from diagnostics.demo import EXAMPLE_TICKET, ROTATED_OUT_SECRET, DemoWorkspace
 from diagnostics.sandbox import DEMO_SECRET, SandboxHandle
 from diagnostics.signatures import sign_headers
-from tests.ui.conftest import APP, open_page
+from tests.ui.conftest import blank_form, open_page
 
 PAGES = ("triage", "probe", "signature", "logs", "coverage", "cases", "settings")
 
@@ -229,7 +229,7 @@ def test_settings_shows_sources_and_hides_passwords(
     monkeypatch.setenv("DIAGNOSTICS_LOG_DB_URL", url)
     st.cache_resource.clear()
     try:
-        app = AppTest.from_file(APP, default_timeout=60).run()
+        app = blank_form()
         open_page(app, "settings")
         assert not app.exception
         shown = "\n".join(df.value.to_csv() for df in app.dataframe)
@@ -259,7 +259,7 @@ def test_a_huge_upload_is_refused_with_the_limit_named(demo_workspace: DemoWorks
     monkeypatch.setenv("DIAGNOSTICS_CONFIG", str(config_file))
     st.cache_resource.clear()
     try:
-        app = AppTest.from_file(APP, default_timeout=60).run()
+        app = blank_form()
         app.radio(key="triage-log-choice").set_value("Upload a file").run()
         app.text_input(key="triage-ticket").input("ZD-HUGE")
         big = b"event_id,endpoint,attempted_at\n" + b"evt_1,ep_1,2026-03-02T10:00:00Z\n" * 200
@@ -322,7 +322,7 @@ def test_triage_picks_an_endpoint_in_the_configured_sql_source(
     st.cache_resource.clear()
     st.cache_data.clear()
     try:
-        app = AppTest.from_file(APP, default_timeout=60).run()
+        app = blank_form()
         app.radio(key="triage-log-choice").set_value("Configured SQL source").run()
         app.text_input(key="triage-ticket").input("ZD-SQL-UI")
         picker = app.selectbox(key="triage-sql-endpoint")

@@ -106,16 +106,6 @@ def test_a_prose_csv_on_the_delivery_log_page_is_one_line(app: AppTest) -> None:
     assert not [e for e in _errors(app) if "Binder" in e or "/" in e.split(":")[0]]
 
 
-def test_demo_mode_offers_the_demo_case_and_shows_the_demo_secret(app: AppTest) -> None:
-    assert any(c.value == DEMO_SECRET for c in app.code)
-    app.button(key="triage-open-demo").click().run()
-    assert not app.exception
-    example = next(iter(_store().find_cases(EXAMPLE_TICKET)))
-    assert app.session_state["case_id"] == example.id
-    assert app.text_input(key="triage-ticket").value == EXAMPLE_TICKET
-    assert any(h.value.startswith(f"Case #{example.id}") for h in app.header)
-
-
 def test_a_pasted_ticket_fills_the_form_and_the_run_uses_it(app: AppTest, ui_sandbox) -> None:  # type: ignore[no-untyped-def]
     from pathlib import Path
 

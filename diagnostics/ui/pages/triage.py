@@ -37,6 +37,9 @@ FIELD_LABELS = {"captured request": "Captured request", "delivery log endpoint":
 LOG_CHOICES = ("No delivery log", "Upload a file", "Configured SQL source", "Demo delivery log",
                "The case's delivery log")
 NO_LOG, UPLOAD, SQL, DEMO, CASE_LOG = LOG_CHOICES
+# Everything the form holds for one case: emptied when that case is closed.
+FORM_KEYS = ("triage-ticket", "triage-customer", "triage-url", "triage-profile", "triage-secret", "triage-captured",
+             "triage-log-choice", "triage-log-endpoint", "triage-sql-endpoint", "triage-ticket-text", "triage-intake")
 
 
 def _case_log(config: Config) -> LogSource | None:
@@ -56,9 +59,14 @@ def _log_choices(has_sql: bool, has_demo: bool, has_case_log: bool) -> list[str]
 
 def _prefill(config: Config) -> None:
     """A reopened case fills the form once, its delivery-log choice too (the secret is never
-    stored, so never prefilled)."""
+    stored, so never prefilled); closing it empties the form again."""
     case = state.current_case()
-    if case is None or st.session_state.get("triage-filled-for") == case.id:
+    if case is None:
+        if st.session_state.pop("triage-filled-for", None) is not None:
+            for key in FORM_KEYS:  # the case was closed: a new case starts from a blank form
+                st.session_state.pop(key, None)
+        return
+    if st.session_state.get("triage-filled-for") == case.id:
         return
     st.session_state["triage-filled-for"] = case.id
     st.session_state["triage-ticket"] = case.ticket
@@ -204,17 +212,27 @@ def _show_intake(found: dict) -> None:
     st.caption(plain(f"Filled in from the ticket: {filled}. Check them below before running.", 300))
 
 
-def _demo_panel(demo: DemoWorkspace, nothing_open: bool) -> None:
-    """Demo mode: the example case one click away, and the demo secret where the demo case is (it is a
-    published test value of the local sandbox, not a customer's secret)."""
-    with st.expander("Demo workspace: the example case, its secret and the sandbox endpoints", expanded=nothing_open):
-        if (demo.example_case_id is not None and nothing_open
-                and st.button("Open the demo case", type="primary", key="triage-open-demo")):
+def _demo_panel(demo: DemoWorkspace) -> None:
+    """Demo mode: the demo case (where the landing page opens), its signing secret while it is the
+    open case (a published test value of the local sandbox; never shown beside another case, where
+    it could be pasted into a customer's run), and the sandbox endpoints."""
+    current = state.current_case()
+    on_demo_case = state.is_demo_case(current)
+    with st.expander("Demo workspace: the example case, its signing secret and the sandbox endpoints",
+                     expanded=current is None or on_demo_case):
+        if on_demo_case:
+            st.caption("This is the demo workspace's example case. Its signing secret, the sandbox's test value "
+                       "(not a customer's): paste it into Signing secret to rerun the signature checks")
+            st.code(DEMO_SECRET, language=None)
+        elif demo.example_case_id is not None and st.button(
+            "Open the demo case (its signing secret is shown with it)",
+            type="primary" if current is None else "secondary", key="triage-open-demo",
+        ):
             runs = state.store().list_runs(demo.example_case_id)
+            state.set_secret(None)  # a secret held for another case never carries over
+            st.session_state["triage-secret"] = ""
             state.open_case(demo.example_case_id, runs[0].id if runs else None)
             st.rerun()
-        st.caption("Demo signing secret (the sandbox's test value; paste it into Signing secret)")
-        st.code(DEMO_SECRET, language=None)
         for label, url in demo.example_urls.items():
             st.text(f"{label}: {url}")
 
@@ -230,7 +248,7 @@ def main() -> None:
         st.info(plain(f"Runs are added to case #{current.id} ({current.ticket or 'no ticket'}). "
                       "Close it in the sidebar to start a new case.", 300), icon=":material/folder_open:")
     if demo is not None:
-        _demo_panel(demo, current is None)
+        _demo_panel(demo)
 
     _intake_panel()
     choices = _log_choices(bool(config.get("logs", "url")), demo is not None, _case_log(config) is not None)
