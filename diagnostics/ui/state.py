@@ -130,6 +130,21 @@ def open_case(case_id: int | None, run_id: int | None = None) -> None:
         st.session_state[RUN_KEY] = int(run_id)
 
 
+def drop_results_of_another_case(*keys: str) -> None:
+    """A page's kept results belong to the case open when they were made: once another case is open
+    (or none), they are stale and `keys` are dropped. `keep_results_for_open_case` marks them."""
+    made_for = st.session_state.get(f"{keys[0]}:case", None)
+    if keys[0] in st.session_state and made_for != st.session_state.get(CASE_KEY):
+        for key in keys:
+            st.session_state.pop(key, None)
+
+
+def keep_results_for_open_case(key: str, value: object) -> None:
+    """Keep a page's result under `key`, marked with the case open now."""
+    st.session_state[key] = value
+    st.session_state[f"{key}:case"] = st.session_state.get(CASE_KEY)
+
+
 def current_run_id() -> int | None:
     value = st.session_state.get(RUN_KEY)
     return int(value) if value is not None else None

@@ -43,6 +43,7 @@ def _choose_source() -> LogSource | None:
     try:
         source = accept_log_upload(config, upload.name, upload.getvalue())
     except InputError as exc:
+        st.session_state.pop(SOURCE_KEY, None)  # the earlier upload is not shown under this file's error
         show_error(exc, "The file was not loaded: ")
         return None
     st.session_state[SOURCE_KEY] = source

@@ -36,6 +36,7 @@ def main() -> None:
                "unless allowlisted (Settings).")
     config = state.config()
     case = state.current_case()
+    state.drop_results_of_another_case(RESULT_KEY, SAVED_KEY)  # another case's results are not this one's
     demo = state.demo()
     if demo is not None and demo.example_urls:
         with st.expander("Sandbox endpoints to try"):
@@ -55,7 +56,7 @@ def main() -> None:
         st.session_state.pop(SAVED_KEY, None)
         secret = secret_input or state.secret()
         try:
-            st.session_state[RESULT_KEY] = _probe(url, profile_name, int(samples), secret)
+            state.keep_results_for_open_case(RESULT_KEY, _probe(url, profile_name, int(samples), secret))
             if case is not None:
                 run = record_part_run(case.id, st.session_state[RESULT_KEY], kind="probe", config=config,
                                       store=state.store(), secret=secret, profile=profile_name)

@@ -83,6 +83,7 @@ def _prefill_from_case() -> None:
 
 def main() -> None:
     st.title("Signature lab")
+    state.drop_results_of_another_case(RESULT_KEY, SAVED_KEY)  # a verdict on another case's request is stale
     _prefill_from_case()
     with st.form("signature-check"):
         captured_text = st.text_area("Captured request: headers, a blank line, then the body exactly as received",
@@ -101,7 +102,7 @@ def main() -> None:
         secrets = [s for s in (primary, previous) if s]
         case = state.current_case()
         try:
-            st.session_state[RESULT_KEY] = _check(captured_text, secrets, scheme, url)
+            state.keep_results_for_open_case(RESULT_KEY, _check(captured_text, secrets, scheme, url))
             if case is not None:
                 run = record_part_run(case.id, st.session_state[RESULT_KEY], kind="signature",
                                       config=state.config(), store=state.store(), secret=primary,

@@ -293,6 +293,9 @@ def main() -> None:
             _run(_build_case(log_choice, upload, log_endpoint))
         except InputError as exc:
             show_error(exc, "Nothing was run: ", FIELD_LABELS)
+            if state.current_run_id() is not None:  # the earlier run's results are not these inputs'
+                st.caption(f"The case's last run (#{state.current_run_id()}) is unchanged, on the Cases page.")
+            return
     _results()
 
 
