@@ -48,3 +48,13 @@ def test_verify_of_an_hmac_signature_imports_nothing_heavy(tmp_path: Path) -> No
             "webhook-signature: v1,eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHg=", "--secret", "-"]
     modules, printed = heavy_modules_after(args, stdin="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
     assert modules == [] and "signature" in printed.lower()
+
+
+def test_analyze_of_a_csv_log_as_json_loads_neither_arrow_nor_templates(tmp_path: Path) -> None:
+    """DuckDB does the work; Arrow/NumPy (platform JSON, databases) and Jinja2 (HTML) stay unloaded."""
+    log = tmp_path / "log.csv"
+    log.write_text("event_id,endpoint,attempted_at,status_code,duration_ms\n"
+                   "evt_1,ep_1,2026-11-01T10:00:00Z,500,120\nevt_1,ep_1,2026-11-01T10:01:00Z,200,80\n")
+    modules, _ = heavy_modules_after(["analyze", str(log), "--format", "json", "--output", str(tmp_path / "o.json")])
+    assert modules == ["duckdb"]
+    assert (tmp_path / "o.json").stat().st_size > 0
