@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from diagnostics.engines.base import Engine
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.findings import Finding, Severity, Status
 from diagnostics.profiles import SenderProfile
 
@@ -37,7 +38,7 @@ from diagnostics.profiles import SenderProfile
 OK = "coalesce(status_code BETWEEN 200 AND 299, false)"
 # What a failed attempt looked like: the error kind when no response came, else its status.
 OUTCOME = (
-    f"CASE WHEN {OK} THEN '2xx' WHEN status_code IS NULL THEN coalesce(error, 'other') "
+    f"CASE WHEN {OK} THEN '2xx' WHEN status_code IS NULL THEN coalesce(error, '{ErrorKind.OTHER.value}') "
     "ELSE CAST(status_code AS VARCHAR) END"
 )
 HOST = "lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)', 1))"
@@ -111,7 +112,10 @@ def prepare(
     `view` is "auto" (fleet above FLEET_MIN_ENDPOINTS endpoints), "fleet" or "endpoints".
     """
     timeout_ms = profile.timeout_s * 1000.0
-    cutoff = f"NOT {OK} AND (error = 'timeout' OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95}))"
+    cutoff = (
+        f"NOT {OK} AND (error = '{ErrorKind.TIMEOUT.value}' "
+        f"OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95}))"
+    )
     # Every event, lean (most events are one successful attempt and need nothing more).
     engine.materialize(
         "_events",
