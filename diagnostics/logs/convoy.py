@@ -27,7 +27,7 @@ from diagnostics.logs.taxonomy import classify_error_text
 from diagnostics.logs.timestamps import parse_timestamp
 
 # The keys every attempt carries, answered or not (http_status is omitted when there was no answer).
-SIGNATURE_KEYS = frozenset({"msg_id", "endpoint_id"})
+DETECTION_KEYS = frozenset({"msg_id", "endpoint_id"})
 
 
 def _duration_ms(record: Mapping[str, Any]) -> float | None:

@@ -26,7 +26,7 @@ from diagnostics.logs.platforms_common import headers_json, ids_json, stage_plat
 from diagnostics.logs.schema import Stage
 from diagnostics.logs.taxonomy import classify_error_text
 
-SIGNATURE_KEYS = frozenset({"guid", "delivered_at", "redelivery"})
+DETECTION_KEYS = frozenset({"guid", "delivered_at", "redelivery"})
 
 
 def endpoint_for(path: str) -> str:

@@ -22,7 +22,7 @@ from diagnostics.logs.platforms_common import first_present, ids_json, stage_pla
 from diagnostics.logs.schema import Stage
 from diagnostics.logs.taxonomy import classify_error_text
 
-SIGNATURE_KEYS = frozenset({"msgId", "endpointId", "responseStatusCode"})
+DETECTION_KEYS = frozenset({"msgId", "endpointId", "responseStatusCode"})
 TRIGGER_TYPES = {0: "auto", 1: "manual"}
 
 
