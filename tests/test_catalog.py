@@ -17,10 +17,10 @@ from diagnostics.catalog import (
     resource_of,
 )
 from diagnostics.errors import InputError
+from tests.support.shared import GITHUB_SCHEMAS
+from tests.support.shared import GITHUB_WEBHOOKS as GITHUB
 
 FIXTURES = Path(__file__).parent / "fixtures" / "coverage"
-GITHUB = Path("/work/shared/data/github-webhooks")
-GITHUB_SCHEMAS = GITHUB / "payload-schemas" / "api.github.com"
 needs_github = pytest.mark.skipif(not GITHUB_SCHEMAS.is_dir(), reason="GitHub webhook data not present")
 
 

@@ -9,8 +9,9 @@ import pytest
 
 from diagnostics.errors import InputError
 from diagnostics.payloads import compact_size, group_by_type, infer_event_type, load_payload_samples
+from tests.support.shared import GITHUB_WEBHOOKS
 
-GITHUB = Path("/work/shared/data/github-webhooks/payload-examples")
+GITHUB = GITHUB_WEBHOOKS / "payload-examples"
 needs_github = pytest.mark.skipif(not GITHUB.is_dir(), reason="GitHub webhook data not present")
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from diagnostics.cli._common import add_output_options, read_text_file
+from diagnostics.cli._common import add_output_options, read_text_file, write_output
 from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.errors import InputError
@@ -145,18 +144,6 @@ def _verify(args: argparse.Namespace, config: Config) -> Outcome:
     )
 
 
-def _write(text: str, output: str | None) -> None:
-    if not output:
-        sys.stdout.write(text)
-        return
-    path = Path(output)
-    if not path.parent.exists():
-        raise InputError("the output folder does not exist", file=output)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def _sign(args: argparse.Namespace, config: Config) -> int:
     scheme = args.scheme or str(config.get("signature", "scheme"))
     body = read_text_file(args.body_file, "body file", max_bytes=MAX_BODY_BYTES)
@@ -176,7 +163,7 @@ def _sign(args: argparse.Namespace, config: Config) -> int:
         text = json.dumps(headers, indent=2) + "\n"
     else:
         text = "".join(f"{name}: {value}\n" for name, value in headers.items())
-    _write(text, args.output)
+    write_output(text, args.output)
     return 0
 
 
@@ -205,5 +192,5 @@ def _schemes(args: argparse.Namespace, config: Config) -> int:
             window = f"; timestamp window {row['tolerance_s']:g} s" if row["tolerance_s"] else ""
             lines.append(f"{row['name']}{alias}  [{row['family']}{window}]\n    {row['formula']}\n")
         text = "".join(lines)
-    _write(text, args.output)
+    write_output(text, args.output)
     return 0

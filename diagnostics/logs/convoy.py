@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
 from diagnostics.logs.platforms_common import first_present, headers_json, ids_json, stage_platform_export
 from diagnostics.logs.schema import Stage
@@ -26,7 +27,7 @@ from diagnostics.logs.taxonomy import classify_error_text
 from diagnostics.logs.timestamps import parse_timestamp
 
 # The keys every attempt carries, answered or not (http_status is omitted when there was no answer).
-SIGNATURE_KEYS = frozenset({"msg_id", "endpoint_id"})
+DETECTION_KEYS = frozenset({"msg_id", "endpoint_id"})
 
 
 def _duration_ms(record: Mapping[str, Any]) -> float | None:
@@ -50,7 +51,7 @@ def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
         "url": record.get("url"),
         "attempted_at": first_present(record, "requested_at", "created_at"),
         "status_code": status_code,
-        "error": (classify_error_text(error_text) or "other") if status_code is None else None,
+        "error": (classify_error_text(error_text) or ErrorKind.OTHER) if status_code is None else None,
         "duration_ms": _duration_ms(record),
         "trigger": "auto",
         "response_body": record.get("response_data"),

@@ -24,6 +24,7 @@ import httpx
 
 from diagnostics.checks import ProbeObservations, check_url_valid, judge_probe
 from diagnostics.config import Config
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Status, fingerprint_secret, sort_findings
 from diagnostics.net.guard import AddressPolicy, Resolver
@@ -34,7 +35,8 @@ from diagnostics.redaction import redact_outcome
 from diagnostics.signatures import sign_headers
 
 T = TypeVar("T")
-STOP_AFTER = {"invalid_url", "dns", "blocked", "connection_refused"}  # retrying these tells nothing new
+# Retrying these tells nothing new.
+STOP_AFTER = {ErrorKind.INVALID_URL, ErrorKind.DNS, ErrorKind.BLOCKED, ErrorKind.CONNECTION_REFUSED}
 STALE_BY_S = 3600.0
 
 
@@ -253,7 +255,7 @@ def _deadline_spent(url: str, timeout_s: float) -> Exchange:
         url=url,
         label="redirect hop",
         deadline_s=timeout_s,
-        error="timeout",
+        error=ErrorKind.TIMEOUT,
         error_detail=f"not sent: the redirect chain used up the whole {timeout_s:g} s deadline",
     )
 
