@@ -1,5 +1,5 @@
-"""What every connector shares: the guarded HTTP client, the all-or-nothing output file, and the
-one-line wording of network failures."""
+"""What every connector shares: the guarded HTTP client, the all-or-nothing output file, one GET
+answered with JSON, the time window, and the one-line wording of network and HTTP failures."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -75,3 +76,42 @@ def network_error(platform: str, base_url: str, exc: Exception) -> InputError | 
         return InputError(f"cannot reach {platform} at {base_url} ({type(exc).__name__}); check --base-url and the "
                           "network", field="--base-url")
     return None
+
+
+HttpErrorMapper = Callable[[httpx.Response], InputError]
+
+
+async def get_json(http: httpx.AsyncClient, url: str, *, platform: str, base_url: str, headers: dict[str, str],
+                   params: list[tuple[str, str]] | None = None, http_error: HttpErrorMapper,
+                   api_hint: str) -> Any:
+    """One GET answered with JSON; a refusal, a failed connection, an error status or an answer
+    that is not JSON (an HTML page: the dashboard, a proxy's login) is one line naming the platform."""
+    try:
+        response = await http.get(url, params=params, headers=headers)
+    except (BlockedDestination, httpx.RequestError) as exc:
+        raise network_error(platform, base_url, exc) from None
+    if response.status_code != 200:
+        raise http_error(response)
+    try:
+        return response.json()
+    except ValueError:
+        raise InputError(f"{base_url} answered with not JSON: is --base-url the {platform} API ({api_hint})?",
+                         field="--base-url") from None
+
+
+def error_text(response: httpx.Response, *keys: str) -> str:
+    """The platform's own error words from a JSON error body (first of `keys` present), or ''."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    return " ".join(str(body[k])[:200] for k in keys if body.get(k) not in (None, ""))
+
+
+def in_window(at: datetime | None, since: datetime | None, until: datetime | None) -> bool:
+    """since <= at < until; an attempt without a readable time is kept (the importer reports it)."""
+    if at is None:
+        return True
+    return (since is None or at >= since) and (until is None or at < until)
