@@ -35,6 +35,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_fleet.py --big 50000000
 	$(PY) bench/bench_coverage.py
 	$(PY) bench/bench_app.py
+	$(PY) bench/bench_pull.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -33,6 +33,7 @@ from diagnostics.errors import InputError
 from diagnostics.logs.timestamps import parse_timestamp
 from diagnostics.net.guard import AddressPolicy
 from diagnostics.platforms.common import (
+    ONE_LINE_EACH,
     Progress,
     PullResult,
     Sleep,
@@ -192,7 +193,8 @@ class _Pull:
 
     def _write(self, attempts: list[dict[str, Any]]) -> None:
         if attempts:
-            self.fh.write((",\n" if self.result.attempts else "") + ",\n".join(json.dumps(a) for a in attempts))
+            text = json.dumps(attempts, separators=ONE_LINE_EACH)[1:-1]
+            self.fh.write((",\n" if self.result.attempts else "") + text)
             self.result.attempts += len(attempts)
 
     def _not_convoy(self, what: str) -> InputError:

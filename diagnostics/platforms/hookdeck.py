@@ -30,6 +30,7 @@ from diagnostics.errors import InputError
 from diagnostics.logs.timestamps import parse_timestamp
 from diagnostics.net.guard import AddressPolicy
 from diagnostics.platforms.common import (
+    ONE_LINE_EACH,
     Progress,
     PullResult,
     Sleep,
@@ -196,7 +197,7 @@ class _Pull:
         room = len(attempts) if self.max_attempts is None else self.max_attempts - self.result.attempts
         kept = attempts[:room]
         if kept:
-            self.fh.write((",\n" if self.result.attempts else "") + ",\n".join(json.dumps(a) for a in kept))
+            self.fh.write((",\n" if self.result.attempts else "") + json.dumps(kept, separators=ONE_LINE_EACH)[1:-1])
             self.result.attempts += len(kept)
         return str(attempts[room].get("id")) if room < len(attempts) else None
 

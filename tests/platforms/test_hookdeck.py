@@ -79,6 +79,7 @@ def test_pull_follows_both_cursors_and_waits_out_a_429(hookdeck_server: tuple[st
     assert any("next" in r["query"] for r in attempts)  # a batch's attempts over more than one page
     assert all(len(r["query"].get("event_id[]", r["query"].get("event_id"))) <= 10 for r in attempts)
     assert progress[-1] == (result.pages, len(ATTEMPTS))
+    assert len({r["client_port"] for r in seen.requests}) == 1  # one guarded connection, kept alive
     text = (tmp_path / "hd.json").read_text()
     assert TOKEN not in text
     document = json.loads(text)

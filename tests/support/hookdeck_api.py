@@ -6,7 +6,8 @@ to (built from them), as hookdeck-openapi.json describes: `GET /connections/{id}
 `last_attempt_at[gte]`, `created_at[lte]`), `GET /attempts` filtered by `event_id` or
 `event_id[]`, each a `*PaginatedResult` page with an opaque `pagination.next` cursor. Every
 object and page served is validated against the OpenAPI schema. It checks the bearer token
-(401), answers one 429 with Retry-After in the middle (`Seen.rate_limit_at`), 404 for an unknown
+(401), keeps connections alive (HTTP/1.1, the port each request came from is kept), answers one
+429 with Retry-After in the middle (`Seen.rate_limit_at`), 404 for an unknown
 connection or destination, and can answer an HTML page (`Seen.html`).
 """
 
@@ -95,6 +96,7 @@ class Seen:
 
 class HookdeckHandler(ApiHandler):
     seen: Seen
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real API
 
     def error(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         body = {"code": code, "status": status, "message": message}
@@ -104,7 +106,8 @@ class HookdeckHandler(ApiHandler):
     def do_GET(self) -> None:
         url = urlparse(self.path)
         query = parse_qs(url.query)
-        self.seen.requests.append({"path": url.path, "query": query, "auth": self.headers.get("Authorization")})
+        self.seen.requests.append({"path": url.path, "query": query, "auth": self.headers.get("Authorization"),
+                                   "client_port": self.client_address[1]})
         if self.seen.html:
             return self.answer(200, "<html><body>Hookdeck dashboard</body></html>", content_type="text/html")
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
