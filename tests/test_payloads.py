@@ -73,3 +73,10 @@ def test_github_examples_infer_real_event_types() -> None:
     assert len(groups["issues.opened"]) == 4  # opened, with-empty-body, with-organization, with-transfer
     assert "push" in groups and "ping" in groups
     assert all(s.event_type for s in samples)
+
+
+def test_a_sample_nested_too_deep_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match="nested more than") as info:
+        load_payload_samples(tmp_path)
+    assert info.value.file.endswith("deep.json")

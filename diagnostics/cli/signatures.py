@@ -19,7 +19,6 @@ from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
-from diagnostics.pipeline.signature import debug_signature
 from diagnostics.signatures import ALIASES, Headers, get_scheme, scheme_names, sign_headers
 from diagnostics.signatures.base import MAX_BODY_BYTES
 
@@ -127,6 +126,8 @@ def _tolerance(args: argparse.Namespace, config: Config, scheme: str) -> float |
 
 
 def _verify(args: argparse.Namespace, config: Config) -> Outcome:
+    from diagnostics.pipeline.signature import debug_signature  # the debugger loads only for `verify`
+
     body = read_text_file(args.body_file, "body file", max_bytes=MAX_BODY_BYTES)
     headers = Headers.parse_lines(args.header)
     if not headers.names():

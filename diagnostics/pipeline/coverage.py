@@ -85,7 +85,7 @@ def _relabel_samples(samples: list[PayloadSample], catalog: Catalog) -> list[Pay
 def _parsed(text: str) -> Any:
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+    except (json.JSONDecodeError, TypeError, RecursionError):  # a payload too deep to judge is no sample
         return None
 
 
