@@ -36,6 +36,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_coverage.py
 	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_app.py
+	$(PY) bench/bench_pull.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
