@@ -34,7 +34,9 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_logs.py --sizes 1000000,10000000 --csv
 	$(PY) bench/bench_fleet.py --big 50000000
 	$(PY) bench/bench_coverage.py
+	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_app.py
+	$(PY) bench/bench_pull.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -25,6 +25,7 @@ navigation = st.navigation(
             st.Page(f"{PAGES}/probe.py", title="Endpoint probe", icon=":material/network_check:"),
             st.Page(f"{PAGES}/signature.py", title="Signature lab", icon=":material/key:"),
             st.Page(f"{PAGES}/logs.py", title="Delivery log", icon=":material/receipt_long:"),
+            st.Page(f"{PAGES}/recovery.py", title="Recovery", icon=":material/replay:"),
         ],
         "Product Ops": [
             st.Page(f"{PAGES}/coverage.py", title="Coverage", icon=":material/grid_on:"),

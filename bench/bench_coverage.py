@@ -39,7 +39,7 @@ from diagnostics.payloads import load_payload_samples
 from diagnostics.pipeline.coverage import run_coverage
 from diagnostics.schema_diff import SchemaShaper
 
-GITHUB = Path("/work/shared/data/github-webhooks")
+GITHUB = Path(__file__).resolve().parents[2] / "shared" / "data" / "github-webhooks"  # ../shared beside the checkout
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "diagnostics" / "demo_data" / "catalog.yaml"
 
 

@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from diagnostics.pipeline.signature import debug_signature
 from diagnostics.signatures import Headers, get_scheme, sign_headers
 
-PAYLOADS = Path("/work/shared/data/github-webhooks/payload-examples/api.github.com")
+PAYLOADS = (Path(__file__).resolve().parents[2] / "shared" / "data" / "github-webhooks" / "payload-examples"
+            / "api.github.com")  # ../shared beside the checkout
 SECRETS = {
     "github": "It's a Secret to Everybody",
     "stripe": "whsec_9fJz3kQ2mXv7LpR4sT8uW1yZ",

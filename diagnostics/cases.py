@@ -426,6 +426,30 @@ class CaseStore:
             session.flush()
             return self._redelivery_record(row)
 
+    def record_redeliveries(
+        self, case_id: int, sends: Sequence[Mapping[str, Any]], *, forbidden: Sequence[str] = ()
+    ) -> int:
+        """Many sends of one run (a recovery resend) in one transaction: all of them or none.
+
+        Each mapping has the keyword arguments of `record_redelivery` plus an optional `sent_at`.
+        """
+        with Session(self.engine) as session, session.begin():
+            case = self._case_row(session, case_id)
+            for send in sends:
+                session.add(RedeliveryRow(
+                    case_id=case_id,
+                    sent_at=_utc(send.get("sent_at")) or _now(),
+                    mode=str(send["mode"]),
+                    event_id=redact(str(send.get("event_id") or ""), forbidden),
+                    url=redact(str(send["url"]), forbidden),
+                    status_code=send.get("status_code"),
+                    error=redact(send.get("error"), forbidden),
+                    duration_ms=send.get("duration_ms"),
+                    response_excerpt=redact(str(send.get("response_excerpt") or ""), forbidden)[:MAX_STORED_TEXT],
+                ))
+            case.updated_at = _now()
+        return len(sends)
+
     def list_redeliveries(self, case_id: int) -> list[RedeliveryRecord]:
         with Session(self.engine) as session:
             query = select(RedeliveryRow).where(RedeliveryRow.case_id == case_id).order_by(RedeliveryRow.id.desc())

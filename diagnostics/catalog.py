@@ -19,7 +19,6 @@ the middle of a run. Compiled validators are cached per (event type, version).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from referencing.jsonschema import DRAFT202012
 if TYPE_CHECKING:  # referencing does not export its Resolver class
     from referencing._core import Resolver
 
+from diagnostics.documents import load_document
 from diagnostics.errors import InputError
 from diagnostics.logs.files import read_capped
 
@@ -174,25 +174,7 @@ def _parse_document(path: Path, text: str | None = None) -> Any:
         raise InputError("file is not UTF-8 text", file=str(path)) from exc
     except IsADirectoryError as exc:
         raise InputError("expected a file, found a folder", file=str(path)) from exc
-    if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            return yaml.safe_load(raw)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            column = mark.column + 1 if mark else None
-            context = ""
-            if exc.context and exc.context_mark and exc.context_mark is not mark:
-                context = f" ({exc.context} started at line {exc.context_mark.line + 1}, " \
-                          f"column {exc.context_mark.column + 1})"
-            raise InputError(f"invalid YAML: {exc.problem or exc}{context}", file=str(path), line=line,
-                             column=column) from exc
-        except yaml.YAMLError as exc:
-            raise InputError(f"invalid YAML: {exc}", file=str(path)) from exc
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno, column=exc.colno) from exc
+    return load_document(raw, str(path))
 
 
 def _local_retriever(root: Path) -> Callable[[str], Resource[Any]]:
@@ -373,6 +355,11 @@ def _parse_entry(
         if not isinstance(rel, str) or not rel:
             raise InputError(f"{ventry}: `schema_file` must be a path", file=file, line=line, field="schema_file")
         schema_path = (root / rel).resolve()
+        if not schema_path.is_relative_to(root.resolve()):
+            # Said without reading it: a catalog must not make us show any file on the machine.
+            raise InputError(f"{ventry}: schema_file {rel!r} is outside the catalog's folder; schema files "
+                             "are read only from the catalog's folder and below", file=file, line=line,
+                             field="schema_file")
         if not schema_path.is_file():
             raise InputError(f"{ventry}: schema_file {rel!r} not found", file=file, line=line, field="schema_file")
         schema = _parse_document(schema_path)
@@ -387,10 +374,7 @@ def _with_base_id(schema: Mapping[str, Any], schema_path: Path, root: Path) -> d
     """Give a schema without `$id` its path relative to the catalog, so its relative `$ref`s resolve."""
     copy = dict(schema)
     if not isinstance(copy.get("$id"), str):
-        try:
-            copy["$id"] = schema_path.relative_to(root.resolve()).as_posix()
-        except ValueError:
-            copy["$id"] = schema_path.as_uri()
+        copy["$id"] = schema_path.relative_to(root.resolve()).as_posix()  # confined to root by the caller
     return copy
 
 
@@ -416,6 +400,9 @@ def _load_folder(root: Path) -> Catalog:
         raise InputError("the catalog folder holds no JSON Schema files (*.json)", file=str(root))
     docs: dict[Path, dict[str, Any]] = {}
     for f in files:
+        if not f.resolve().is_relative_to(root.resolve()):  # a link out of the folder: never read it
+            raise InputError("this schema file links outside the catalog's folder; schema files are read only "
+                             "from the catalog's folder and below", file=str(f))
         doc = _parse_document(f)
         rel = f.relative_to(root)
         if not isinstance(doc, Mapping):

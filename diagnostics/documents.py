@@ -93,11 +93,28 @@ def load_yaml(text: str, file: str) -> Any:
 def load_json(text: str, file: str) -> Any:
     """Plain data from JSON text, or one InputError naming the file, line and column."""
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno) from exc
     except RecursionError:
         raise InputError(TOO_DEEP, file=file) from None
+    if _deeper_than(data, MAX_DEPTH):  # `json` stops near 1,000 levels; every later walk recurses too
+        raise InputError(TOO_DEEP, file=file)
+    return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether containers nest past `limit`, found without recursion (the walk must not be what fails)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def load_document(text: str, file: str) -> Any:

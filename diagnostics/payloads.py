@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from diagnostics.documents import load_json
 from diagnostics.errors import InputError
 from diagnostics.logs.files import read_capped
 
@@ -109,11 +110,10 @@ def load_payload_samples(folder: str | Path, *, max_files: int = MAX_SAMPLE_FILE
 
 def _load_one(root: Path, path: Path) -> PayloadSample:
     try:
-        payload = json.loads(read_capped(str(path), MAX_SAMPLE_BYTES, "payload file").decode("utf-8"))
+        text = read_capped(str(path), MAX_SAMPLE_BYTES, "payload file").decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError("payload file is not UTF-8 text", file=str(path)) from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno, column=exc.colno) from exc
+    payload = load_json(text, str(path))
     rel = path.relative_to(root)
     return PayloadSample(
         event_type=infer_event_type(rel, payload),

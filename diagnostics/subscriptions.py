@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -24,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
 
+from diagnostics.documents import load_document
 from diagnostics.errors import InputError
 from diagnostics.logs.files import read_capped
 from diagnostics.logs.sources import is_database_url
@@ -146,14 +145,7 @@ def _first(entry: Mapping[str, Any], keys: Iterable[str]) -> Any:
 
 
 def _from_document(path: Path, raw: str) -> list[Subscription]:
-    try:
-        data = yaml.safe_load(raw) if path.suffix.lower() in (".yaml", ".yml") else json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno, column=exc.colno) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", file=str(path),
-                         line=mark.line + 1 if mark else None) from exc
+    data = load_document(raw, str(path))
     if isinstance(data, Mapping) and "subscriptions" in data:
         data = data["subscriptions"]
     if isinstance(data, Mapping):  # endpoint -> [types]

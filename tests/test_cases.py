@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,21 @@ def test_redeliveries_are_recorded_per_case(store: CaseStore) -> None:
         ("replay", 200, None),
     ]
     assert records[1].duration_ms == 12.5 and records[1].event_id == "evt_1"
+
+
+def test_a_resend_run_is_recorded_in_one_transaction_with_its_send_times(store: CaseStore) -> None:
+    case = store.create_case(ticket="ZD-11", endpoint_url="http://127.0.0.1:9/hook")
+    sent = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    sends = [{"mode": "resend", "url": case.endpoint_url, "event_id": f"evt_{i}", "status_code": 200,
+              "duration_ms": 3.0, "sent_at": sent} for i in range(3)]
+    sends.append({"mode": "resend", "url": case.endpoint_url, "event_id": "evt_x", "error": "timeout whsec_x1"})
+    assert store.record_redeliveries(case.id, sends, forbidden=["whsec_x1"]) == 4
+    records = store.list_redeliveries(case.id)
+    assert [r.event_id for r in records] == ["evt_x", "evt_2", "evt_1", "evt_0"]
+    assert records[-1].sent_at == sent and "whsec_x1" not in (records[0].error or "")
+    with pytest.raises(InputError):
+        store.record_redeliveries(case.id + 999, sends)
+    assert len(store.list_redeliveries(case.id)) == 4
 
 
 def test_unknown_case_is_an_input_error(store: CaseStore) -> None:

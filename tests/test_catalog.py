@@ -17,10 +17,10 @@ from diagnostics.catalog import (
     resource_of,
 )
 from diagnostics.errors import InputError
+from tests.support.shared import GITHUB_SCHEMAS
+from tests.support.shared import GITHUB_WEBHOOKS as GITHUB
 
 FIXTURES = Path(__file__).parent / "fixtures" / "coverage"
-GITHUB = Path("/work/shared/data/github-webhooks")
-GITHUB_SCHEMAS = GITHUB / "payload-schemas" / "api.github.com"
 needs_github = pytest.mark.skipif(not GITHUB_SCHEMAS.is_dir(), reason="GitHub webhook data not present")
 
 
@@ -210,3 +210,53 @@ def test_folder_with_a_bad_schema_or_bad_json_names_the_file(tmp_path: Path) -> 
     with pytest.raises(InputError) as info:
         load_catalog(tmp_path)
     assert "invoice.paid.json" in str(info.value) and info.value.line == 2
+
+
+def test_schema_file_outside_the_catalog_folder_is_refused_unread(tmp_path: Path) -> None:
+    secret = tmp_path / "private.json"
+    secret.write_text('{"type": "object", "description": "TOP-SECRET-CONTENT"}')
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    for rel in ("../private.json", str(secret)):
+        path = folder / "catalog.yaml"
+        path.write_text(f"event_types:\n  - {{name: a.b, versions: {{v1: {{schema_file: '{rel}'}}}}}}\n")
+        with pytest.raises(InputError) as info:
+            load_catalog(path)
+        message = str(info.value)
+        assert "outside the catalog's folder" in message and info.value.field == "schema_file"
+        assert "TOP-SECRET" not in message and "\n" not in message
+
+
+def test_a_link_out_of_a_catalog_folder_is_refused_unread(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.json"
+    outside.write_text('{"type": "object", "description": "TOP-SECRET-CONTENT"}')
+    folder = tmp_path / "cat"
+    folder.mkdir()
+    (folder / "a.created.json").symlink_to(outside)
+    with pytest.raises(InputError, match="outside the catalog's folder") as info:
+        load_catalog(folder)
+    assert "TOP-SECRET" not in str(info.value)
+
+
+def test_hostile_yaml_catalogs_end_in_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("event_types: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(InputError, match="nested more than") as info:
+        load_catalog(deep)
+    assert info.value.line == 1 and info.value.column is not None
+    laughs = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    laughs += [f"a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 9)}]" for i in range(1, 10)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(laughs) + "\nevent_types: [*a9]\n")
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="aliases expand to more than"):
+        load_catalog(bomb)
+    assert time.perf_counter() - started < 5  # refused from the node graph, never expanded
+
+
+def test_a_schema_nested_too_deep_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "cat"
+    folder.mkdir()
+    (folder / "a.created.json").write_text('{"items": ' * 100_000 + "{}" + "}" * 100_000)
+    with pytest.raises(InputError, match="nested more than"):
+        load_catalog(folder)

@@ -65,3 +65,10 @@ def test_deep_json_is_one_line() -> None:
     with pytest.raises(InputError, match="invalid JSON") as info:
         load_document('{"a": }', "c.json")
     assert (info.value.line, info.value.column) == (1, 7)
+
+
+def test_json_deeper_than_the_bound_but_within_the_parser_is_refused_too() -> None:
+    """`json` itself parses ~900 levels; the walks after it (schema checks, diffs) must not see them."""
+    with pytest.raises(InputError, match="levels deep"):
+        load_json('{"a": ' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1), "c.json")
+    assert load_json("[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1), "c.json") is not None

@@ -9,8 +9,9 @@ import pytest
 
 from diagnostics.errors import InputError
 from diagnostics.payloads import compact_size, group_by_type, infer_event_type, load_payload_samples
+from tests.support.shared import GITHUB_WEBHOOKS
 
-GITHUB = Path("/work/shared/data/github-webhooks/payload-examples")
+GITHUB = GITHUB_WEBHOOKS / "payload-examples"
 needs_github = pytest.mark.skipif(not GITHUB.is_dir(), reason="GitHub webhook data not present")
 
 
@@ -73,3 +74,10 @@ def test_github_examples_infer_real_event_types() -> None:
     assert len(groups["issues.opened"]) == 4  # opened, with-empty-body, with-organization, with-transfer
     assert "push" in groups and "ping" in groups
     assert all(s.event_type for s in samples)
+
+
+def test_a_sample_nested_too_deep_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match="nested more than") as info:
+        load_payload_samples(tmp_path)
+    assert info.value.file.endswith("deep.json")

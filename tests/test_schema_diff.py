@@ -15,9 +15,9 @@ from diagnostics.schema_diff import (
     shape_of_samples,
     shape_of_schema,
 )
+from tests.support.shared import GITHUB_WEBHOOKS as GITHUB
 
 FIXTURES = Path(__file__).parent / "fixtures" / "coverage"
-GITHUB = Path("/work/shared/data/github-webhooks")
 EXAMPLES = GITHUB / "payload-examples"
 needs_github = pytest.mark.skipif(not GITHUB.is_dir(), reason="GitHub webhook data not present")
 

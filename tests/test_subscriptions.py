@@ -115,3 +115,20 @@ def test_postgres_table(postgres_url: str) -> None:
     engine.dispose()
     subs = load_subscriptions(postgres_url, table="coverage_subscriptions")
     assert [(s.endpoint, s.event_type, s.payload_version) for s in subs] == [("ep_pg", "order.created", "2025-06-01")]
+
+
+def test_hostile_documents_end_in_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("subscriptions: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(InputError, match="nested more than"):
+        load_subscriptions(deep)
+    laughs = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    laughs += [f"a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 9)}]" for i in range(1, 10)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(laughs) + "\nsubscriptions: {ep_1: *a9}\n")
+    with pytest.raises(InputError, match="aliases expand"):
+        load_subscriptions(bomb)
+    deep_json = tmp_path / "deep.json"
+    deep_json.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match="nested more than"):
+        load_subscriptions(deep_json)

@@ -25,11 +25,13 @@ Two views of the same judgments:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from diagnostics.engines.base import Engine
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.findings import Finding, Severity, Status
 from diagnostics.profiles import SenderProfile
 
@@ -37,7 +39,7 @@ from diagnostics.profiles import SenderProfile
 OK = "coalesce(status_code BETWEEN 200 AND 299, false)"
 # What a failed attempt looked like: the error kind when no response came, else its status.
 OUTCOME = (
-    f"CASE WHEN {OK} THEN '2xx' WHEN status_code IS NULL THEN coalesce(error, 'other') "
+    f"CASE WHEN {OK} THEN '2xx' WHEN status_code IS NULL THEN coalesce(error, '{ErrorKind.OTHER.value}') "
     "ELSE CAST(status_code AS VARCHAR) END"
 )
 HOST = "lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)', 1))"
@@ -45,13 +47,46 @@ MAX_ROWS_IN_METRICS = 1000
 # Above this many endpoints a log is reviewed as a fleet: one finding per code, endpoints ranked.
 FLEET_MIN_ENDPOINTS = 25
 FLEET_TOP = 50  # endpoints per code in a fleet finding's report table
-# Share of the timeout from which an answer counts as "near the timeout" (latency, stats).
 NEAR_TIMEOUT_SHARE = 0.8
+"""Share of the timeout from which an attempt counts as "near the timeout": `prepare` counts those
+attempts per endpoint (`near_timeout`) and `latency` warns when the p95 is above it. One constant,
+so the count in the evidence and the judgment always speak of the same line."""
+TIMEOUT_CUTOFF_SHARE = 0.95
+"""A failed attempt without a response that lasted at least this share of the timeout was cut off
+by the timeout, whatever error the log gives it (a logged duration can fall just short of the
+timeout): `_event_details.first_cutoff`, read by `duplicates` (timeout-then-success)."""
+MIN_ATTEMPTS = 20
+"""An endpoint (or event type) is judged on a rate or a percentile only with at least this many
+attempts (`failure_rates`, `latency`): fewer say too little to warn about."""
+PERCENTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+"""The latency percentiles of `_endpoint_stats` / `_type_stats` (column name, quantile)."""
 # The per-endpoint problem rows every analyzer can project (the `--details` file, fleet ranking).
 PROBLEM_COLUMNS = (
     "code", "endpoint", "status", "severity", "events", "attempts", "first_at", "last_at", "detail",
 )
 SEVERITY_ORDER = {s.value: i for i, s in enumerate(Severity)}
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    """The latency percentiles (ms) of one `_endpoint_stats` / `_type_stats` row, read by name:
+    three numbers of the same type are easy to unpack in the wrong order without anyone noticing."""
+
+    p50: float | None
+    p95: float | None
+    p99: float | None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> Percentiles:
+        return cls(**{column: row[column] for column, _ in PERCENTILES})
+
+    def as_metrics(self) -> dict[str, float | None]:
+        """`p50_ms`, `p95_ms`, `p99_ms` rounded to 0.1 ms (the metrics and report tables)."""
+        return {f"{column}_ms": _round1(getattr(self, column)) for column, _ in PERCENTILES}
+
+
+def _round1(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 @dataclass
@@ -111,7 +146,10 @@ def prepare(
     `view` is "auto" (fleet above FLEET_MIN_ENDPOINTS endpoints), "fleet" or "endpoints".
     """
     timeout_ms = profile.timeout_s * 1000.0
-    cutoff = f"NOT {OK} AND (error = 'timeout' OR (status_code IS NULL AND duration_ms >= {timeout_ms * 0.95}))"
+    cutoff = (
+        f"NOT {OK} AND (error = '{ErrorKind.TIMEOUT.value}' "
+        f"OR (status_code IS NULL AND duration_ms >= {timeout_ms * TIMEOUT_CUTOFF_SHARE}))"
+    )
     # Every event, lean (most events are one successful attempt and need nothing more).
     engine.materialize(
         "_events",
@@ -188,12 +226,12 @@ def prepare(
         JOIN dominant AS d ON d.endpoint = i.endpoint AND d.island = i.island AND d.pos = 1
         WHERE i.attempts >= 2 OR f.next_at IS NULL""",
     )
+    percentiles = ", ".join(f"quantile_cont(duration_ms, {q}) AS {column}" for column, q in PERCENTILES)
     for name, key in (("_endpoint_stats", "endpoint"), ("_type_stats", "coalesce(event_type, '(none)')")):
         engine.materialize(
             name,
             f"""SELECT {key} AS name, count(*) AS attempts, count(*) FILTER (WHERE {OK}) AS successes,
-                   count(duration_ms) AS timed, quantile_cont(duration_ms, 0.5) AS p50,
-                   quantile_cont(duration_ms, 0.95) AS p95, quantile_cont(duration_ms, 0.99) AS p99,
+                   count(duration_ms) AS timed, {percentiles},
                    count(*) FILTER (WHERE duration_ms >= {timeout_ms * NEAR_TIMEOUT_SHARE}) AS near_timeout,
                    regr_slope(duration_ms, epoch(attempted_at)) * 86400 AS slope_per_day,
                    min(attempted_at) AS first_at, max(attempted_at) AS last_at

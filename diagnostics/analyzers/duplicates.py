@@ -13,10 +13,9 @@ The fix is idempotency on the event id and answering 2xx before slow work.
 from __future__ import annotations
 
 from diagnostics.analyzers.base import LogAnalysis, fleet_finding, fmt_time, pct
-from diagnostics.findings import Finding, Severity, Status
+from diagnostics.findings import MAX_SAMPLES, Finding, Severity, Status
 
 SOURCE = "analyzers.duplicates"
-SAMPLES = 20
 
 
 def _later_success(count: str, first: str) -> str:
@@ -113,7 +112,7 @@ def analyze(a: LogAnalysis) -> list[Finding]:
         f"""SELECT * FROM (
                 SELECT *, row_number() OVER (PARTITION BY endpoint ORDER BY first_ok, event_id) AS pos
                 FROM _duplicates) AS d
-            WHERE pos <= {SAMPLES} ORDER BY endpoint, pos"""
+            WHERE pos <= {MAX_SAMPLES} ORDER BY endpoint, pos"""
     ):
         samples.setdefault(r["endpoint"], []).append(r)
     findings = []

@@ -1,7 +1,7 @@
 """high-failure-rate: endpoints and event types whose attempts fail too often.
 
 The rate is failed attempts over attempts (success = 2xx; no response is a failure), judged only
-with at least MIN_ATTEMPTS attempts: WARN_RATE and up warns, FAIL_RATE and up fails. An event
+with at least MIN_ATTEMPTS (base.py) attempts: WARN_RATE and up warns, FAIL_RATE and up fails. An event
 type must also fail at least TYPE_CONTRAST times as often as all other event types together:
 otherwise its failures are an endpoint's problem (already reported per endpoint), not the
 type's; attempts without an event type are not judged by type. Each finding lists its
@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnostics.analyzers.base import LogAnalysis, fleet_finding, fmt_time, pct
+from diagnostics.analyzers.base import MIN_ATTEMPTS, LogAnalysis, fleet_finding, fmt_time, pct
 from diagnostics.findings import Finding, Severity, Status
 
-MIN_ATTEMPTS = 20
 WARN_RATE = 0.10
 FAIL_RATE = 0.50
 TYPE_CONTRAST = 2.0

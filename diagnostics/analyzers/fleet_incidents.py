@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from diagnostics.analyzers.base import HOST, LogAnalysis, failures_sql, fmt_duration, fmt_time, in_list
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.findings import Finding, Severity, Status
 
 BUCKET_MINUTES = 10
@@ -38,7 +39,7 @@ QUIET_BUCKETS = 6  # a host failing this way in the hour before a window was fai
 SOURCE = "analyzers.fleet_incidents"
 
 _FAILURE = (
-    "CASE WHEN status_code IS NULL THEN coalesce(error, 'other') "
+    f"CASE WHEN status_code IS NULL THEN coalesce(error, '{ErrorKind.OTHER.value}') "
     "ELSE 'HTTP ' || CAST(CAST(floor(status_code / 100) AS BIGINT) AS VARCHAR) || 'xx' END"
 )
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from diagnostics.analyzers.base import MAX_ROWS_IN_METRICS, LogAnalysis, fleet_finding, fmt_time
-from diagnostics.findings import Finding, Severity, Status
+from diagnostics.findings import MAX_SAMPLES, Finding, Severity, Status
 
 SOURCE = "analyzers.retries"
-SAMPLES = 20
 
 
 def _exhausted_where(a: LogAnalysis) -> str:
@@ -104,7 +103,7 @@ def analyze(a: LogAnalysis) -> list[Finding]:
         f"""SELECT * FROM (
                 SELECT *, row_number() OVER (PARTITION BY endpoint ORDER BY first_at, event_id) AS pos
                 FROM _exhausted) AS x
-            WHERE pos <= {SAMPLES} ORDER BY endpoint, pos"""
+            WHERE pos <= {MAX_SAMPLES} ORDER BY endpoint, pos"""
     ):
         samples.setdefault(r["endpoint"], []).append(r)
     last_created = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnostics.analyzers.base import MAX_ROWS_IN_METRICS, LogAnalysis, fmt_time, pct
+from diagnostics.analyzers.base import MAX_ROWS_IN_METRICS, LogAnalysis, Percentiles, fmt_time, pct
 
 MAX_GROUPS = 200  # endpoints or event types listed in metrics (the rest are counted)
 TABLE_ROWS = 50  # rows per report table
@@ -42,9 +42,7 @@ def _group_stats(a: LogAnalysis, stats_table: str, key: str) -> list[dict[str, A
                 "attempts": int(row["attempts"]),
                 "events": int(row["events"]),
                 "success_rate": pct(row["successes"], row["attempts"]),
-                "p50_ms": None if row["p50"] is None else round(row["p50"], 1),
-                "p95_ms": None if row["p95"] is None else round(row["p95"], 1),
-                "p99_ms": None if row["p99"] is None else round(row["p99"], 1),
+                **Percentiles.of(row).as_metrics(),
                 "errors": breakdown.get(name, {}),
                 "first_at": row["first_at"],
                 "last_at": row["last_at"],

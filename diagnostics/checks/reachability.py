@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from diagnostics.checks.observations import SOURCE, ProbeObservations, sample_row, share
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.findings import Finding, Severity, Status
 from diagnostics.net.probe import Exchange
 
@@ -16,7 +17,7 @@ DNS_KINDS = {
 }
 
 
-def _with_error(observations: ProbeObservations, kind: str) -> list[Exchange]:
+def _with_error(observations: ProbeObservations, kind: ErrorKind) -> list[Exchange]:
     return [s for s in observations.samples if s.error == kind]
 
 
@@ -41,7 +42,7 @@ def _finding(
 
 
 def _dns(observations: ProbeObservations) -> Finding | None:
-    failed = _with_error(observations, "dns")
+    failed = _with_error(observations, ErrorKind.DNS)
     if not failed:
         return None
     first = failed[0]
@@ -67,7 +68,7 @@ OWN_LIMITS = {"port", "rate_limit"}
 
 
 def _blocked_by(exchanges: list[Exchange], own_limit: bool) -> list[Exchange]:
-    return [e for e in exchanges if e.error == "blocked" and (e.blocked_kind in OWN_LIMITS) == own_limit]
+    return [e for e in exchanges if e.error == ErrorKind.BLOCKED and (e.blocked_kind in OWN_LIMITS) == own_limit]
 
 
 def _blocked(observations: ProbeObservations) -> Finding | None:
@@ -146,11 +147,11 @@ def _refused(observations: ProbeObservations) -> Finding | None:
                 ("Addresses tried", first.addresses),
                 ("Error", first.error_detail),
             ),
-            samples=[sample_row(s) for s in _with_error(observations, "connection_refused")],
+            samples=[sample_row(s) for s in _with_error(observations, ErrorKind.CONNECTION_REFUSED)],
             source=SOURCE,
         )
 
-    return _finding(observations, _with_error(observations, "connection_refused"), make=make)
+    return _finding(observations, _with_error(observations, ErrorKind.CONNECTION_REFUSED), make=make)
 
 
 def _connect_timeout(observations: ProbeObservations) -> Finding | None:
@@ -171,11 +172,11 @@ def _connect_timeout(observations: ProbeObservations) -> Finding | None:
                 ("Addresses tried", first.addresses),
                 ("Detail", first.error_detail),
             ),
-            samples=[sample_row(s) for s in _with_error(observations, "connect_timeout")],
+            samples=[sample_row(s) for s in _with_error(observations, ErrorKind.CONNECT_TIMEOUT)],
             source=SOURCE,
         )
 
-    return _finding(observations, _with_error(observations, "connect_timeout"), make=make)
+    return _finding(observations, _with_error(observations, ErrorKind.CONNECT_TIMEOUT), make=make)
 
 
 def _reset(observations: ProbeObservations) -> Finding | None:
@@ -196,11 +197,11 @@ def _reset(observations: ProbeObservations) -> Finding | None:
                 ("Status before the reset", first.status_code),
                 ("Body bytes before the reset", first.body_bytes_read),
             ),
-            samples=[sample_row(s) for s in _with_error(observations, "connection_reset")],
+            samples=[sample_row(s) for s in _with_error(observations, ErrorKind.CONNECTION_RESET)],
             source=SOURCE,
         )
 
-    return _finding(observations, _with_error(observations, "connection_reset"), make=make)
+    return _finding(observations, _with_error(observations, ErrorKind.CONNECTION_RESET), make=make)
 
 
 def _protocol(observations: ProbeObservations) -> Finding | None:
@@ -216,11 +217,11 @@ def _protocol(observations: ProbeObservations) -> Finding | None:
             ),
             subject=observations.url,
             evidence=(("Detail", first.error_detail[:300]), ("Port", first.port)),
-            samples=[sample_row(s) for s in _with_error(observations, "protocol")],
+            samples=[sample_row(s) for s in _with_error(observations, ErrorKind.PROTOCOL)],
             source=SOURCE,
         )
 
-    return _finding(observations, _with_error(observations, "protocol"), make=make)
+    return _finding(observations, _with_error(observations, ErrorKind.PROTOCOL), make=make)
 
 
 def _unexpected(observations: ProbeObservations) -> Finding | None:
@@ -235,8 +236,8 @@ def _unexpected(observations: ProbeObservations) -> Finding | None:
             summary=f"The exchange failed for {how_many} with an error we could not classify: {first.error_detail}",
             subject=observations.url,
             evidence=(("Detail", first.error_detail[:300]), ("Host", first.host), ("Port", first.port)),
-            samples=[sample_row(s) for s in _with_error(observations, "other")],
+            samples=[sample_row(s) for s in _with_error(observations, ErrorKind.OTHER)],
             source=SOURCE,
         )
 
-    return _finding(observations, _with_error(observations, "other"), make=make)
+    return _finding(observations, _with_error(observations, ErrorKind.OTHER), make=make)

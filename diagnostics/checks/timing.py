@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from diagnostics.checks.observations import SOURCE, ProbeObservations, ms, sample_row, share
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.findings import Finding, Severity, Status
 from diagnostics.profiles import SenderProfile
 
@@ -12,7 +13,7 @@ SLOW_FRACTION = 0.5
 def check_timing(observations: ProbeObservations, profile: SenderProfile) -> list[Finding]:
     findings: list[Finding] = []
     timed_out = [
-        s for s in observations.samples if s.error == "timeout" and s.timeout_phase in ("response", "body")
+        s for s in observations.samples if s.error == ErrorKind.TIMEOUT and s.timeout_phase in ("response", "body")
     ]
     total = len(observations.samples)
     if timed_out:

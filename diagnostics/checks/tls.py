@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from diagnostics.checks.observations import SOURCE, ProbeObservations, sample_row, share
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.findings import Finding, Severity, Status
 from diagnostics.net.probe import Exchange
 from diagnostics.net.tls import CertificateFacts, TlsDiagnosis
@@ -24,14 +25,14 @@ PROTOCOL_KINDS = {
 
 def check_tls(observations: ProbeObservations) -> list[Finding]:
     findings: list[Finding] = []
-    failed = [s for s in observations.samples if s.error == "tls" and s.tls_error is not None]
+    failed = [s for s in observations.samples if s.error == ErrorKind.TLS and s.tls_error is not None]
     by_kind: dict[str, list[Exchange]] = {}
     for sample in failed:
         assert sample.tls_error is not None
         by_kind.setdefault(sample.tls_error.kind, []).append(sample)
     for kind, samples in by_kind.items():
         findings.append(_failure_finding(observations, kind, samples))
-    stalled = [s for s in observations.samples if s.error == "timeout" and s.timeout_phase == "tls"]
+    stalled = [s for s in observations.samples if s.error == ErrorKind.TIMEOUT and s.timeout_phase == "tls"]
     if stalled:
         findings.append(_stalled_handshake(observations, stalled))
     expiring = _expiring_soon(observations)

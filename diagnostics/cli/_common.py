@@ -14,8 +14,14 @@ from diagnostics.report import FORMATS, ReportContext, render
 DEFAULT_MAX_CLI_FILE_BYTES = 16 * 1024 * 1024  # bodies, URL lists, CA files: far smaller
 
 
-def add_output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+def add_output_options(
+    parser: argparse.ArgumentParser,
+    *,
+    extra_formats: tuple[str, ...] = (),
+    format_help: str = "output format (default: text)",
+) -> None:
+    """--format (the report formats, plus a command's own), --output, --ticket, --customer."""
+    parser.add_argument("--format", choices=(*FORMATS, *extra_formats), default="text", help=format_help)
     parser.add_argument("--output", metavar="FILE", help="write the output to FILE instead of stdout")
     parser.add_argument("--ticket", default="", help="ticket reference shown in Markdown and HTML reports")
     parser.add_argument("--customer", default="", help="customer name shown in Markdown and HTML reports")
@@ -24,18 +30,22 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
 def emit(outcome: Outcome, args: argparse.Namespace) -> int:
     """Render the outcome in the chosen format, write it, and return the exit code."""
     context = ReportContext(ticket=getattr(args, "ticket", ""), customer=getattr(args, "customer", ""))
-    text = render(outcome, getattr(args, "format", "text"), context)
-    output = getattr(args, "output", None)
-    if output:
-        path = Path(output)
-        if path.parent and not path.parent.exists():
-            raise InputError("the output folder does not exist", file=str(path))
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    else:
-        sys.stdout.write(text)
+    write_output(render(outcome, getattr(args, "format", "text"), context), getattr(args, "output", None))
     return outcome.exit_code
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write a command's output to FILE, or to stdout without one. The file is written under a
+    temporary name and renamed, so a failed run never leaves half a report where the last one was."""
+    if not output:
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    if not path.parent.exists():
+        raise InputError("the output folder does not exist", file=str(path))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def read_text_file(path: str, what: str = "file", max_bytes: int = DEFAULT_MAX_CLI_FILE_BYTES) -> bytes:

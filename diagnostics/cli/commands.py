@@ -40,7 +40,7 @@ COMMANDS = {
     ),
     "pull": Command(
         "diagnostics.cli.pull",
-        "pull delivery attempts from a platform's API (Svix, GitHub) into a file for analyze",
+        "pull delivery attempts from a platform's API (Svix, GitHub, Hookdeck, Convoy) into a file for analyze",
     ),
     "probe": Command(
         "diagnostics.cli.probe",

@@ -32,8 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     coverage.add_argument("--log", action="append", default=[], metavar="FILE_OR_URL",
                           help="delivery log file or database URL; repeatable")
     coverage.add_argument("--payloads", metavar="DIR", help="folder of sample payload JSON files")
-    coverage.add_argument("--since", metavar="T", help="start of the window (ISO 8601, e.g. 2026-03-01T00:00:00Z)")
-    coverage.add_argument("--until", metavar="T", help="end of the window (ISO 8601)")
+    coverage.add_argument("--since", metavar="T",
+                          help="start of the window (ISO 8601 or epoch, e.g. 2026-03-01T00:00:00Z)")
+    coverage.add_argument("--until", metavar="T", help="end of the window (ISO 8601 or epoch)")
     coverage.add_argument("--source-format", default="auto",
                           help="delivery-log format: auto, canonical, svix, hookdeck, convoy, github")
     coverage.add_argument("--map", metavar="CANON=SOURCE,...", help="column mapping for canonical files and databases")

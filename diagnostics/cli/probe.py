@@ -13,12 +13,11 @@ import io
 import json
 import ssl
 import sys
-from pathlib import Path
 from typing import TextIO
 
 import certifi
 
-from diagnostics.cli._common import emit, read_text_file
+from diagnostics.cli._common import add_output_options, emit, read_text_file, write_output
 from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.errors import InputError
@@ -26,7 +25,6 @@ from diagnostics.findings import Outcome
 from diagnostics.neutralize import csv_cell
 from diagnostics.pipeline.probe import SweepRow, probe_endpoint, probe_many, sweep_outcome
 from diagnostics.profiles import SenderProfile
-from diagnostics.report import FORMATS
 
 MAX_URLS_FILE_BYTES = 10 * 1024 * 1024
 SWEEP_COLUMNS = ("url", "verdict", "status_code", "error", "total_ms", "ttfb_ms", "codes", "headline")
@@ -51,10 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="allow a non-public address or host (the sandbox, tests); repeatable",
     )
     parser.add_argument("--ca-file", metavar="PEM", help="also trust this CA (e.g. the sandbox's test CA)")
-    parser.add_argument("--format", choices=(*FORMATS, "csv"), default="text", help="output format (csv: sweeps)")
-    parser.add_argument("--output", metavar="FILE", help="write the output to FILE instead of stdout")
-    parser.add_argument("--ticket", default="", help="ticket reference shown in Markdown and HTML reports")
-    parser.add_argument("--customer", default="", help="customer name shown in Markdown and HTML reports")
+    add_output_options(parser, extra_formats=("csv",), format_help="output format (csv: sweeps)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(handler=run)
 
@@ -148,10 +143,11 @@ def _sweep(
     if bar:
         bar.finish()
     if args.format == "csv":
-        return _write(args.output, rows_to_csv(rows), rows)
+        write_output(rows_to_csv(rows), args.output)
+        return sweep_exit_code(rows)
     if args.format == "json":
-        text = json.dumps({"endpoints": [r.to_dict() for r in rows]}, indent=2) + "\n"
-        return _write(args.output, text, rows)
+        write_output(json.dumps({"endpoints": [r.to_dict() for r in rows]}, indent=2) + "\n", args.output)
+        return sweep_exit_code(rows)
     outcome = sweep_outcome(rows, profile)
     return emit(outcome, args)
 
@@ -165,16 +161,8 @@ def rows_to_csv(rows: list[SweepRow]) -> str:
     return buffer.getvalue()
 
 
-def _write(output: str | None, text: str, rows: list[SweepRow]) -> int:
-    if output:
-        path = Path(output)
-        if not path.parent.exists():
-            raise InputError("the output folder does not exist", file=str(path))
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    else:
-        sys.stdout.write(text)
+def sweep_exit_code(rows: list[SweepRow]) -> int:
+    """1 when any endpoint of a CSV or JSON sweep is failing, like an Outcome with a failure."""
     return 1 if any(r.verdict == "failing" for r in rows) else 0
 
 

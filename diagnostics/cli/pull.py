@@ -12,7 +12,9 @@ from diagnostics.logs.timestamps import parse_user_time
 from diagnostics.net.guard import AddressPolicy
 from diagnostics.platforms import CONNECTORS
 from diagnostics.platforms.common import PullResult
+from diagnostics.platforms.convoy import DEFAULT_BASE_URL as CONVOY_BASE_URL
 from diagnostics.platforms.github import DEFAULT_BASE_URL as GITHUB_BASE_URL
+from diagnostics.platforms.hookdeck import DEFAULT_BASE_URL as HOOKDECK_BASE_URL
 from diagnostics.platforms.svix import DEFAULT_BASE_URL as SVIX_BASE_URL
 
 
@@ -42,6 +44,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "https://HOST/api/v3)")
     _common(github)
     github.set_defaults(handler=_pull_github)
+    hookdeck = platforms.add_parser("hookdeck", help="Hookdeck: the attempts of one connection or destination")
+    target = hookdeck.add_mutually_exclusive_group(required=True)
+    target.add_argument("--connection", help="Hookdeck connection id (web_...)")
+    target.add_argument("--destination", help="Hookdeck destination id (des_...)")
+    hookdeck.add_argument("--base-url", default=HOOKDECK_BASE_URL,
+                          help=f"Hookdeck API base URL with its version (default: {HOOKDECK_BASE_URL})")
+    _common(hookdeck)
+    hookdeck.set_defaults(handler=_pull_hookdeck)
+    convoy = platforms.add_parser("convoy", help="Convoy: the delivery attempts to one endpoint of one project")
+    convoy.add_argument("--project", required=True, help="Convoy project id")
+    convoy.add_argument("--endpoint", required=True, help="Convoy endpoint id")
+    convoy.add_argument("--base-url", default=CONVOY_BASE_URL,
+                        help=f"Convoy API root (default: Convoy Cloud US, {CONVOY_BASE_URL}; EU: "
+                        "https://eu.getconvoy.cloud/api; self-hosted: https://HOST/api)")
+    _common(convoy)
+    convoy.set_defaults(handler=_pull_convoy)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -89,5 +107,20 @@ def _pull_svix(args: argparse.Namespace, config: Config) -> int:
 def _pull_github(args: argparse.Namespace, config: Config) -> int:
     return _summary(CONNECTORS["github"](
         token=_read_token(args.token), repo=args.repo, org=args.org, hook_id=args.hook, output=args.output,
+        policy=AddressPolicy.from_config(config), base_url=args.base_url, progress=_progress, **_window(args),
+    ))
+
+
+def _pull_hookdeck(args: argparse.Namespace, config: Config) -> int:
+    return _summary(CONNECTORS["hookdeck"](
+        token=_read_token(args.token), connection_id=args.connection, destination_id=args.destination,
+        output=args.output, policy=AddressPolicy.from_config(config), base_url=args.base_url, progress=_progress,
+        **_window(args),
+    ))
+
+
+def _pull_convoy(args: argparse.Namespace, config: Config) -> int:
+    return _summary(CONNECTORS["convoy"](
+        token=_read_token(args.token), project_id=args.project, endpoint_id=args.endpoint, output=args.output,
         policy=AddressPolicy.from_config(config), base_url=args.base_url, progress=_progress, **_window(args),
     ))

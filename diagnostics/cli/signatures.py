@@ -11,15 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from diagnostics.cli._common import add_output_options, read_text_file
+from diagnostics.cli._common import add_output_options, read_text_file, write_output
 from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
-from diagnostics.pipeline.signature import debug_signature
 from diagnostics.signatures import ALIASES, Headers, get_scheme, scheme_names, sign_headers
 from diagnostics.signatures.base import MAX_BODY_BYTES
 
@@ -127,6 +125,8 @@ def _tolerance(args: argparse.Namespace, config: Config, scheme: str) -> float |
 
 
 def _verify(args: argparse.Namespace, config: Config) -> Outcome:
+    from diagnostics.pipeline.signature import debug_signature  # the debugger loads only for `verify`
+
     body = read_text_file(args.body_file, "body file", max_bytes=MAX_BODY_BYTES)
     headers = Headers.parse_lines(args.header)
     if not headers.names():
@@ -142,18 +142,6 @@ def _verify(args: argparse.Namespace, config: Config) -> Outcome:
         tolerance_s=_tolerance(args, config, args.scheme),
         options=hmac_options(args, config),
     )
-
-
-def _write(text: str, output: str | None) -> None:
-    if not output:
-        sys.stdout.write(text)
-        return
-    path = Path(output)
-    if not path.parent.exists():
-        raise InputError("the output folder does not exist", file=output)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _sign(args: argparse.Namespace, config: Config) -> int:
@@ -175,7 +163,7 @@ def _sign(args: argparse.Namespace, config: Config) -> int:
         text = json.dumps(headers, indent=2) + "\n"
     else:
         text = "".join(f"{name}: {value}\n" for name, value in headers.items())
-    _write(text, args.output)
+    write_output(text, args.output)
     return 0
 
 
@@ -204,5 +192,5 @@ def _schemes(args: argparse.Namespace, config: Config) -> int:
             window = f"; timestamp window {row['tolerance_s']:g} s" if row["tolerance_s"] else ""
             lines.append(f"{row['name']}{alias}  [{row['family']}{window}]\n    {row['formula']}\n")
         text = "".join(lines)
-    _write(text, args.output)
+    write_output(text, args.output)
     return 0

@@ -3,21 +3,37 @@
 `load_attempts` is the one entry point the CLI, the app and the pipeline use. It stages each
 source with its importer (canonical CSV/JSONL/Parquet, Svix, Hookdeck, Convoy, GitHub, or a SQL
 database), then `schema.finalize` validates and types all rows into one DuckDB table.
+
+Importing this package is cheap on purpose: DuckDB and Arrow load on the first `load_attempts`
+(or the first use of `AttemptTable`), so a command that only reads a capped file through
+`logs.files` (`verify`, `schemes`, `probe --urls-file`) does not pay ~0.25 s for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from diagnostics.errors import InputError
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
-from diagnostics.logs.preflight import check_log_file
-from diagnostics.logs.schema import AttemptTable, ImportProblem, connect, finalize
-from diagnostics.logs.sources import is_database_url, stage_database, stage_file
 from diagnostics.net.databases import OPERATOR, DatabasePolicy
 
+if TYPE_CHECKING:
+    from diagnostics.logs.schema import AttemptTable, ImportProblem
+
 __all__ = ["AttemptTable", "ImportProblem", "load_attempts", "parse_mapping"]
+
+_FROM_SCHEMA = ("AttemptTable", "ImportProblem")
+
+
+def __getattr__(name: str) -> Any:
+    """`AttemptTable` and `ImportProblem` from `logs.schema`, imported on first use (PEP 562)."""
+    if name in _FROM_SCHEMA:
+        from diagnostics.logs import schema
+
+        return getattr(schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_attempts(
@@ -51,6 +67,10 @@ def load_attempts(
 
     Raises InputError naming file, line and column when a source cannot be used.
     """
+    from diagnostics.logs.preflight import check_log_file
+    from diagnostics.logs.schema import connect, finalize
+    from diagnostics.logs.sources import is_database_url, stage_database, stage_file
+
     if not sources:
         raise InputError("no delivery-log source given (a file path or a database URL)")
     if since and until and since >= until:

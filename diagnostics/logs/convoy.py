@@ -9,16 +9,19 @@ the response headers, `ip_address` the address dialled. Convoy omits empty field
 that never got an answer has no `http_status`, `response_data` nor `status`. `api_version` is
 the Convoy server's own version, not the payload's, and is not read as one. Convoy attempts
 carry no trigger: all are automatic. The attempts of a delivery come in one unpaginated list
-(`GET .../eventdeliveries/{id}/deliveryattempts`).
+(`GET .../eventdeliveries/{id}/deliveryattempts`); a file in Convoy's paged envelope
+(`data.content` and `data.pagination`, as `pull convoy` writes) with `has_next_page` is one page
+of a longer list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
 
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
 from diagnostics.logs.platforms_common import first_present, headers_json, ids_json, stage_platform_export
 from diagnostics.logs.schema import Stage
@@ -26,7 +29,7 @@ from diagnostics.logs.taxonomy import classify_error_text
 from diagnostics.logs.timestamps import parse_timestamp
 
 # The keys every attempt carries, answered or not (http_status is omitted when there was no answer).
-SIGNATURE_KEYS = frozenset({"msg_id", "endpoint_id"})
+DETECTION_KEYS = frozenset({"msg_id", "endpoint_id"})
 
 
 def _duration_ms(record: Mapping[str, Any]) -> float | None:
@@ -50,7 +53,7 @@ def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
         "url": record.get("url"),
         "attempted_at": first_present(record, "requested_at", "created_at"),
         "status_code": status_code,
-        "error": (classify_error_text(error_text) or "other") if status_code is None else None,
+        "error": (classify_error_text(error_text) or ErrorKind.OTHER) if status_code is None else None,
         "duration_ms": _duration_ms(record),
         "trigger": "auto",
         "response_body": record.get("response_data"),
@@ -62,5 +65,23 @@ def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
     }
 
 
+def read_pages(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The last page decides; a plain attempt list (no `data.pagination`) carries no paging facts."""
+    data = pages[-1].get("data")
+    pagination = data.get("pagination") if isinstance(data, Mapping) else None
+    if not isinstance(pagination, Mapping):
+        return None
+    cursor = str(pagination.get("next_page_cursor") or "")
+    if not pagination.get("has_next_page"):
+        return {"partial": False, "pages": len(pages)}
+    return {
+        "partial": True,
+        "pages": len(pages),
+        "next": cursor or None,
+        "rerun": f"pull the endpoint's event deliveries again from next_page_cursor={cursor} and repeat until "
+        "has_next_page is false",
+    }
+
+
 def stage(conn: duckdb.DuckDBPyConnection, path: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Stage:
-    return stage_platform_export(conn, path, map_record, "Convoy", max_bytes)
+    return stage_platform_export(conn, path, map_record, "Convoy", max_bytes, read_pages)

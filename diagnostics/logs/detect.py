@@ -2,7 +2,7 @@
 
 Parquet is recognised by its magic bytes, CSV by a header line, JSON exports by the keys of up to
 SAMPLE_RECORDS records from the head of the file (each platform importer declares its
-SIGNATURE_KEYS: the keys every one of its records carries, even when optional fields are omitted).
+DETECTION_KEYS: the keys every one of its records carries, even when optional fields are omitted).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from diagnostics.logs.schema import REQUIRED_COLUMNS
 
 FORMATS = ("auto", "canonical", "svix", "hookdeck", "convoy", "github")
 PLATFORM_SIGNATURES = (
-    ("svix", svix.SIGNATURE_KEYS),
-    ("hookdeck", hookdeck.SIGNATURE_KEYS),
-    ("convoy", convoy.SIGNATURE_KEYS),
-    ("github", github.SIGNATURE_KEYS),
+    ("svix", svix.DETECTION_KEYS),
+    ("hookdeck", hookdeck.DETECTION_KEYS),
+    ("convoy", convoy.DETECTION_KEYS),
+    ("github", github.DETECTION_KEYS),
 )
 PARQUET_MAGIC = b"PAR1"
 SNIFF_BYTES = 1 << 16
@@ -102,11 +102,11 @@ def sample_records(path: str, limit: int = SAMPLE_RECORDS) -> list[dict[str, Any
 
 
 def platform_votes(records: list[dict[str, Any]]) -> dict[str, int]:
-    """How many of the sampled records carry each platform's signature keys."""
+    """How many of the sampled records carry each platform's detection keys."""
     votes = {name: 0 for name, _ in PLATFORM_SIGNATURES}
     for record in records:
-        for name, signature in PLATFORM_SIGNATURES:
-            if signature <= record.keys():
+        for name, detection_keys in PLATFORM_SIGNATURES:
+            if detection_keys <= record.keys():
                 votes[name] += 1
     return votes
 
@@ -117,10 +117,10 @@ def explain_unrecognized(records: list[dict[str, Any]]) -> str:
         return "no JSON object found in the head of the file"
     keys = set().union(*(r.keys() for r in records))
     looks = []
-    for name, signature in PLATFORM_SIGNATURES:
-        shared = sorted(signature & keys)
+    for name, detection_keys in PLATFORM_SIGNATURES:
+        shared = sorted(detection_keys & keys)
         if shared:
-            missing = ", ".join(sorted(signature - keys)) or "the same record"
+            missing = ", ".join(sorted(detection_keys - keys)) or "the same record"
             looks.append(f"{PLATFORM_NAMES[name]} (has {', '.join(shared)}; lacks {missing})")
     canonical_missing = [c for c in REQUIRED_COLUMNS if c not in keys]
     looked = "; ".join(looks) if looks else "shares no identifying field with Svix, Hookdeck, Convoy or GitHub exports"

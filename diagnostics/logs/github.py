@@ -20,12 +20,13 @@ from typing import Any
 
 import duckdb
 
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
 from diagnostics.logs.platforms_common import headers_json, ids_json, stage_platform_export
 from diagnostics.logs.schema import Stage
 from diagnostics.logs.taxonomy import classify_error_text
 
-SIGNATURE_KEYS = frozenset({"guid", "delivered_at", "redelivery"})
+DETECTION_KEYS = frozenset({"guid", "delivered_at", "redelivery"})
 
 
 def endpoint_for(path: str) -> str:
@@ -53,7 +54,7 @@ def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
         "url": record.get("url"),
         "attempted_at": record.get("delivered_at"),
         "status_code": None if no_response else status_code,
-        "error": (classify_error_text(record.get("status")) or "other") if no_response else None,
+        "error": (classify_error_text(record.get("status")) or ErrorKind.OTHER) if no_response else None,
         "duration_ms": float(duration) * 1000.0 if isinstance(duration, (int, float)) else None,
         "trigger": "manual" if record.get("redelivery") else "auto",
         "response_body": None if no_response else response.get("payload"),

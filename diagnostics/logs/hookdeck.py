@@ -21,7 +21,7 @@ from diagnostics.logs.platforms_common import first_present, ids_json, stage_pla
 from diagnostics.logs.schema import Stage
 from diagnostics.logs.taxonomy import hookdeck_error_kind
 
-SIGNATURE_KEYS = frozenset({"event_id", "destination_id"})
+DETECTION_KEYS = frozenset({"event_id", "destination_id"})
 TRIGGERS = {"INITIAL": "auto", "AUTOMATIC": "auto", "MANUAL": "manual", "BULK_RETRY": "replay", "UNPAUSE": "replay"}
 
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from diagnostics.errors import InputError
 from diagnostics.logs import canonical, convoy, github, hookdeck, svix
@@ -141,6 +140,7 @@ def stage_database(
     `policy` says where the URL came from (`net/databases.py`): a case's or the app's URL must
     pass the address policy before anything is sent.
     """
+    import pyarrow as pa  # with SQLAlchemy: only a database source pays for them
     import sqlalchemy as sa
 
     engine = create_checked_engine(url, policy)

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from diagnostics.logs.schema import CANONICAL_COLUMNS, Stage
 
@@ -49,6 +48,8 @@ def stage_records(
     conn: duckdb.DuckDBPyConnection, rows: Iterable[tuple[int | None, Mapping[str, Any]]], file: str
 ) -> Stage:
     """Stage (line, canonical dict) pairs; every value travels as text and `finalize` types it."""
+    import pyarrow as pa  # here, not at the top: a Parquet or CSV log never pays for Arrow and NumPy (~0.1 s)
+
     columns: dict[str, list[str | None]] = {name: [] for name in CANONICAL_COLUMNS}
     lines: list[int | None] = []
     for line, row in rows:

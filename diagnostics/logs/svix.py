@@ -16,12 +16,13 @@ from typing import Any
 
 import duckdb
 
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.logs.files import DEFAULT_MAX_FILE_BYTES
 from diagnostics.logs.platforms_common import first_present, ids_json, stage_platform_export
 from diagnostics.logs.schema import Stage
 from diagnostics.logs.taxonomy import classify_error_text
 
-SIGNATURE_KEYS = frozenset({"msgId", "endpointId", "responseStatusCode"})
+DETECTION_KEYS = frozenset({"msgId", "endpointId", "responseStatusCode"})
 TRIGGER_TYPES = {0: "auto", 1: "manual"}
 
 
@@ -42,7 +43,7 @@ def map_record(record: Mapping[str, Any], path: str) -> dict[str, Any]:
         "url": record.get("url"),
         "attempted_at": record.get("timestamp"),
         "status_code": None if no_response else status,
-        "error": (classify_error_text(response) or "other") if no_response else None,
+        "error": (classify_error_text(response) or ErrorKind.OTHER) if no_response else None,
         "duration_ms": record.get("responseDurationMs"),
         "trigger": _trigger(record.get("triggerType")),
         "response_body": None if no_response else response,

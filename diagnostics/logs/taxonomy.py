@@ -1,7 +1,7 @@
 """The common failure taxonomy: every platform's way of saying "no response" mapped to one kind.
 
-See shared/reference/platforms.md section 9. Kinds: timeout, connection_refused,
-connection_reset, dns, tls, blocked, protocol, other. Free-text errors (Svix `response` when the
+See shared/reference/platforms.md section 9. Kinds: `error_kinds.LOG_KINDS` (timeout,
+connection_refused, connection_reset, dns, tls, blocked, protocol, other). Free-text errors (Svix `response` when the
 status is 0, Convoy's Go error text, GitHub's `status`) are classified by the patterns below,
 first match wins; Hookdeck has an enum (AttemptErrorCodes), mapped code by code, every code of
 the published enum listed so none falls to "other" by accident.
@@ -15,76 +15,82 @@ sender withheld the request, which is a fact about the sender's side, not about 
 
 from __future__ import annotations
 
-ERROR_KINDS = ("timeout", "connection_refused", "connection_reset", "dns", "tls", "blocked", "protocol", "other")
+from diagnostics.error_kinds import LOG_KINDS, ErrorKind
+
+ERROR_KINDS = LOG_KINDS
 
 # (kind, lower-case substrings). Order matters: "tls handshake timeout" is tls, checked first.
-TEXT_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("blocked", ("ip range are blocked", "ssrf", "blocked by", "remote host denied", "is not supported")),
-    ("tls", ("x509", "tls", "ssl", "certificate", "handshake")),
-    ("dns", ("resolving name", "no such host", "name resolution", "dns", "failed to connect to host", "getaddrinfo")),
-    ("timeout", ("timed out", "timeout", "deadline exceeded", "time out")),
-    ("connection_refused", ("connection refused", "failed to connect to network", "unreachable", "econnrefused",
-                            "client error (connect)", "error trying to connect")),
-    ("connection_reset", ("connection reset", "broken pipe", "socket closed", "eof", "econnreset", "cut off",
-                          "client error (sendrequest)", "incompletemessage", "connection closed before message")),
-    ("protocol", ("protocol", "malformed", "invalid http response format", "http2")),
+TEXT_PATTERNS: tuple[tuple[ErrorKind, tuple[str, ...]], ...] = (
+    (ErrorKind.BLOCKED, ("ip range are blocked", "ssrf", "blocked by", "remote host denied", "is not supported")),
+    (ErrorKind.TLS, ("x509", "tls", "ssl", "certificate", "handshake")),
+    (ErrorKind.DNS, ("resolving name", "no such host", "name resolution", "dns", "failed to connect to host",
+                     "getaddrinfo")),
+    (ErrorKind.TIMEOUT, ("timed out", "timeout", "deadline exceeded", "time out")),
+    (ErrorKind.CONNECTION_REFUSED, ("connection refused", "failed to connect to network", "unreachable", "econnrefused",
+                                    "client error (connect)", "error trying to connect")),
+    (ErrorKind.CONNECTION_RESET, ("connection reset", "broken pipe", "socket closed", "eof", "econnreset", "cut off",
+                                  "client error (sendrequest)", "incompletemessage",
+                                  "connection closed before message")),
+    (ErrorKind.PROTOCOL, ("protocol", "malformed", "invalid http response format", "http2")),
 )
 
-HOOKDECK_ERROR_CODES: dict[str, str] = {
-    "CANCELLED": "blocked",
-    "BULK_RETRY_CANCELLED": "blocked",
-    "TTL_EXPIRED": "blocked",
-    "DATA_ARCHIVED": "blocked",
-    "MISSING_URL": "blocked",
-    "CLI": "connection_refused",  # the Hookdeck CLI relay could not hand the event to the local server
-    "CLI_UNAVAILABLE": "connection_refused",  # the CLI relay is offline
-    "OAUTH2_HANDSHAKE_FAILED": "protocol",  # the sender could not get a token from the destination's auth
-    "UNKNOWN": "other",
-    "TIMEOUT": "timeout",
-    "NOT_FOUND": "dns",
-    "DNS_LOOKUP_FAILED": "dns",
-    "CONNECTION_REFUSED": "connection_refused",
-    "HOST_UNREACHABLE": "connection_refused",
-    "CONNECTION_RESET": "connection_reset",
-    "SOCKET_CLOSED": "connection_reset",
-    "PROTOCOL_ERROR": "protocol",
-    "SELF_SIGNED_CERT": "tls",
-    "ERR_TLS_CERT_ALTNAME_INVALID": "tls",
-    "ERR_SSL_WRONG_VERSION_NUMBER": "tls",
-    "SSL_ERROR_CA_UNKNOWN": "tls",
-    "SSL_CERT_EXPIRED": "tls",
+HOOKDECK_ERROR_CODES: dict[str, ErrorKind] = {
+    "CANCELLED": ErrorKind.BLOCKED,
+    "BULK_RETRY_CANCELLED": ErrorKind.BLOCKED,
+    "TTL_EXPIRED": ErrorKind.BLOCKED,
+    "DATA_ARCHIVED": ErrorKind.BLOCKED,
+    "MISSING_URL": ErrorKind.BLOCKED,
+    "CLI": ErrorKind.CONNECTION_REFUSED,  # the Hookdeck CLI relay could not hand the event to the local server
+    "CLI_UNAVAILABLE": ErrorKind.CONNECTION_REFUSED,  # the CLI relay is offline
+    "OAUTH2_HANDSHAKE_FAILED": ErrorKind.PROTOCOL,  # the sender could not get a token from the destination's auth
+    "UNKNOWN": ErrorKind.OTHER,
+    "TIMEOUT": ErrorKind.TIMEOUT,
+    "NOT_FOUND": ErrorKind.DNS,
+    "DNS_LOOKUP_FAILED": ErrorKind.DNS,
+    "CONNECTION_REFUSED": ErrorKind.CONNECTION_REFUSED,
+    "HOST_UNREACHABLE": ErrorKind.CONNECTION_REFUSED,
+    "CONNECTION_RESET": ErrorKind.CONNECTION_RESET,
+    "SOCKET_CLOSED": ErrorKind.CONNECTION_RESET,
+    "PROTOCOL_ERROR": ErrorKind.PROTOCOL,
+    "SELF_SIGNED_CERT": ErrorKind.TLS,
+    "ERR_TLS_CERT_ALTNAME_INVALID": ErrorKind.TLS,
+    "ERR_SSL_WRONG_VERSION_NUMBER": ErrorKind.TLS,
+    "SSL_ERROR_CA_UNKNOWN": ErrorKind.TLS,
+    "SSL_CERT_EXPIRED": ErrorKind.TLS,
 }
 
 
-def classify_error_text(text: str | None) -> str | None:
+def classify_error_text(text: str | None) -> ErrorKind | None:
     """Free error text -> a kind; None when there is no text (the attempt got a response)."""
     if text is None or not str(text).strip():
         return None
     lowered = str(text).lower()
     if lowered in ERROR_KINDS:
-        return lowered
+        return ErrorKind(lowered)
     for kind, needles in TEXT_PATTERNS:
         if any(needle in lowered for needle in needles):
             return kind
-    return "other"
+    return ErrorKind.OTHER
 
 
-def hookdeck_error_kind(code: str | None) -> str | None:
+def hookdeck_error_kind(code: str | None) -> ErrorKind | None:
     """Hookdeck AttemptErrorCodes -> a kind (unknown and non-network codes are "other")."""
     if not code:
         return None
-    return HOOKDECK_ERROR_CODES.get(str(code).upper(), "other")
+    return HOOKDECK_ERROR_CODES.get(str(code).upper(), ErrorKind.OTHER)
 
 
 def error_kind_sql(expr: str) -> str:
-    """DuckDB expression: the same classification as `classify_error_text`, for a whole column."""
+    """DuckDB expression: the same classification as `classify_error_text`, for a whole column.
+
+    The SQL spells each kind by its `.value`, so the column holds the same strings as Python does."""
     lowered = f"lower(trim({expr}))"
-    kinds = ", ".join(f"'{k}'" for k in ERROR_KINDS)
+    kinds = ", ".join(f"'{k.value}'" for k in ERROR_KINDS)
     cases = " ".join(
-        f"WHEN {' OR '.join(f'contains({lowered}, {needle!r})' for needle in needles)} THEN '{kind}'"
+        f"WHEN {' OR '.join(f'contains({lowered}, {needle!r})' for needle in needles)} THEN '{kind.value}'"
         for kind, needles in TEXT_PATTERNS
     )
     return (
         f"CASE WHEN {expr} IS NULL OR trim({expr}) = '' THEN NULL "
-        f"WHEN {lowered} IN ({kinds}) THEN {lowered} {cases} ELSE 'other' END"
+        f"WHEN {lowered} IN ({kinds}) THEN {lowered} {cases} ELSE '{ErrorKind.OTHER.value}' END"
     )

@@ -41,6 +41,7 @@ AMBIGUOUS_NAIVE = "has no UTC offset, so its time zone is ambiguous (add Z or +0
 AMBIGUOUS_SLASH = "is a day/month date whose order is ambiguous (use ISO 8601, e.g. 2026-03-04T10:00:00Z)"
 AMBIGUOUS_NUMBER = "is a number too small to read as epoch seconds or milliseconds"
 UNRECOGNIZED = "is not a recognized timestamp (ISO 8601 with offset, or epoch seconds/milliseconds)"
+UNRECOGNIZED_USER_TIME = "is not an ISO 8601 time or epoch seconds (e.g. 2026-03-01T00:00:00Z or 1772323200)"
 
 
 class AmbiguousTimestamp(ValueError):
@@ -98,12 +99,15 @@ def _from_epoch(number: float, shown: str) -> datetime:
     raise ValueError(f"{shown} {UNRECOGNIZED}")
 
 
-def parse_user_time(value: str, what: str) -> datetime:
-    """A --since/--until value; naive dates are read as UTC because the user typed them."""
+def parse_user_time(value: str | datetime, what: str) -> datetime:
+    """A --since/--until value (every command's one parser): ISO 8601 or epoch text, or a datetime
+    from a Python caller; naive dates are read as UTC because the user typed them."""
     try:
         return parse_timestamp(value, naive_is_utc=True)
-    except ValueError as exc:
+    except AmbiguousTimestamp as exc:
         raise InputError(str(exc), field=what) from exc
+    except ValueError as exc:
+        raise InputError(f"{str(value)[:40]!r} {UNRECOGNIZED_USER_TIME}", field=what) from exc
 
 
 def classify_sql(column: str) -> str:

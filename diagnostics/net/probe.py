@@ -24,6 +24,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from diagnostics.error_kinds import PROBE_KINDS, ErrorKind
 from diagnostics.errors import InputError
 from diagnostics.net.guard import (
     AddressPolicy,
@@ -45,19 +46,8 @@ OLD_TLS_VERSIONS = {"SSLv3", "TLSv1", "TLSv1.1"}
 # Failures a server limited to old TLS versions shows; the diagnostic handshake tells which.
 HANDSHAKE_KINDS = {"closed_during_handshake", "old_protocol", "no_common_cipher", "other"}
 
-# Canonical error kinds (the delivery-log table's `error` vocabulary, refined).
-ERROR_KINDS = (
-    "invalid_url",
-    "dns",
-    "blocked",
-    "connection_refused",
-    "connect_timeout",
-    "connection_reset",
-    "tls",
-    "timeout",
-    "protocol",
-    "other",
-)
+# Canonical error kinds (the delivery-log table's `error` vocabulary, refined): every ErrorKind.
+ERROR_KINDS = PROBE_KINDS
 
 
 @dataclass(frozen=True)
@@ -94,7 +84,7 @@ class Exchange:
     body_snippet: str = ""
     body_bytes_read: int = 0
     body_truncated: bool = False
-    error: str | None = None
+    error: ErrorKind | None = None
     error_detail: str = ""
     timeout_phase: str | None = None
     dns_failure: str | None = None
@@ -237,12 +227,12 @@ async def exchange(
     try:
         url = httpx.URL(request.url)
     except (httpx.InvalidURL, ValueError) as exc:
-        result.error, result.error_detail = "invalid_url", str(exc)
+        result.error, result.error_detail = ErrorKind.INVALID_URL, str(exc)
         return result
     result.host, result.port = url.host, url.port or (443 if url.scheme == "https" else 80)
     problem = hostname_problem(url.host)
     if problem is not None:
-        result.error, result.error_detail = "invalid_url", problem
+        result.error, result.error_detail = ErrorKind.INVALID_URL, problem
         return result
     check_headers(request.headers)
     record = start_record()
@@ -255,22 +245,22 @@ async def exchange(
         async with asyncio.timeout(deadline_s):
             await _send(pool, url, request, headers, timeline, result, max_body_bytes, connect_timeout_s)
     except TimeoutError:
-        result.error, result.timeout_phase = "timeout", timeline.phase()
+        result.error, result.timeout_phase = ErrorKind.TIMEOUT, timeline.phase()
         if result.timeout_phase == "connect" and "connection.connect_tcp.complete" not in timeline.marks:
-            result.error = "connect_timeout" if record.addresses else "dns"
+            result.error = ErrorKind.CONNECT_TIMEOUT if record.addresses else ErrorKind.DNS
             if not record.addresses:
                 result.dns_failure = "resolver_timeout"
         result.error_detail = f"no complete answer within {deadline_s:g} s (stopped during {result.timeout_phase})"
     except BlockedDestination as exc:
-        result.error, result.error_detail = "blocked", exc.describe()
+        result.error, result.error_detail = ErrorKind.BLOCKED, exc.describe()
         result.blocked_address, result.blocked_reason = exc.address, exc.reason
         result.blocked_kind = exc.kind
     except ResolutionFailed as exc:
-        result.error, result.error_detail, result.dns_failure = "dns", exc.detail, exc.kind
+        result.error, result.error_detail, result.dns_failure = ErrorKind.DNS, exc.detail, exc.kind
     except httpcore.TimeoutException as exc:
         phase = timeline.phase()
         is_connect = isinstance(exc, httpcore.ConnectTimeout) and phase == "connect"
-        result.error = "connect_timeout" if is_connect else "timeout"
+        result.error = ErrorKind.CONNECT_TIMEOUT if is_connect else ErrorKind.TIMEOUT
         result.timeout_phase = phase
         result.error_detail = f"{type(exc).__name__} during {phase}"
     except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
@@ -287,7 +277,7 @@ async def exchange(
             "http11.send_request_body.complete", "http11.receive_response_headers.complete"
         )
         result.tls = timeline.tls
-    if result.error == "tls" and diagnose_tls and result.connected_address:
+    if result.error == ErrorKind.TLS and diagnose_tls and result.connected_address:
         # The diagnostic handshake stays inside the deadline plus one second.
         budget = deadline_s + 1.0 - (time.perf_counter() - started)
         await _attach_presented_certificate(result, url, max(0.2, min(budget, 2.0)))
@@ -307,7 +297,7 @@ async def exchange(
 
 def _logged_error(result: Exchange) -> str:
     """The error kind for the audit log; a refusal says which rule refused, so limits show up there."""
-    return f"blocked ({result.blocked_kind})" if result.error == "blocked" else str(result.error)
+    return f"blocked ({result.blocked_kind})" if result.error == ErrorKind.BLOCKED else str(result.error)
 
 
 async def _send(
@@ -353,31 +343,31 @@ def _classify_transport_error(exc: BaseException, timeline: _Timeline, result: E
     diagnosis = diagnose_tls_error(exc)
     result.error_detail = str(exc)[:300] or type(exc).__name__
     if errno.ECONNREFUSED in codes:
-        result.error = "connection_refused"
+        result.error = ErrorKind.CONNECTION_REFUSED
     elif diagnosis is not None and phase == "tls":
-        result.error, result.tls_error = "tls", diagnosis
+        result.error, result.tls_error = ErrorKind.TLS, diagnosis
         result.error_detail = diagnosis.message
     elif errno.ECONNRESET in codes or errno.EPIPE in codes:
-        result.error = "connection_reset"
+        result.error = ErrorKind.CONNECTION_RESET
         result.error_detail = f"the connection was reset during {phase}"
     elif {errno.EHOSTUNREACH, errno.ENETUNREACH} & set(codes):
-        result.error = "connect_timeout"
+        result.error = ErrorKind.CONNECT_TIMEOUT
         result.error_detail = "no route to the host"
     elif isinstance(exc, httpcore.ProtocolError):
         closed = "without sending" in str(exc) or "disconnected" in str(exc).lower()
         if closed and phase == "response":
-            result.error = "connection_reset"
+            result.error = ErrorKind.CONNECTION_RESET
             result.error_detail = "the server closed the connection without a response"
         else:
-            result.error = "protocol"
+            result.error = ErrorKind.PROTOCOL
     elif isinstance(exc, httpcore.ReadError | httpcore.WriteError):
-        result.error = "connection_reset"
+        result.error = ErrorKind.CONNECTION_RESET
         result.error_detail = f"the connection broke during {phase}: {result.error_detail}"
     elif diagnosis is not None:
-        result.error, result.tls_error = "tls", diagnosis
+        result.error, result.tls_error = ErrorKind.TLS, diagnosis
     else:
-        result.error = "other"
-    if result.error != "timeout":
+        result.error = ErrorKind.OTHER
+    if result.error != ErrorKind.TIMEOUT:
         result.timeout_phase = None
 
 

@@ -15,7 +15,7 @@ import json
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, sort_findings
 from diagnostics.logs import load_attempts
 from diagnostics.logs.sources import is_database_url
+from diagnostics.logs.timestamps import parse_user_time
 from diagnostics.net.databases import parse_database_url
 from diagnostics.payloads import PayloadSample, group_by_type, load_payload_samples
 from diagnostics.schema_diff import SchemaShaper, Shape, ShapeDiff, diff_shapes, shape_of_samples
@@ -50,17 +51,6 @@ from diagnostics.subscriptions import Subscription, load_subscriptions
 
 SOURCE = "pipeline.coverage"
 MIN_SAMPLES_PER_VERSION = 3  # fewer logged payloads of a version say too little about its shape
-
-
-def _when(value: datetime | str | None, flag: str) -> datetime | None:
-    """A window bound: a datetime, or ISO 8601 text (a time without offset is read as UTC)."""
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InputError(f"{value!r} is not an ISO 8601 time (e.g. 2026-03-01T00:00:00Z)", field=flag) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _window_text(stats: LogStats) -> str:
@@ -85,7 +75,7 @@ def _relabel_samples(samples: list[PayloadSample], catalog: Catalog) -> list[Pay
 def _parsed(text: str) -> Any:
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+    except (json.JSONDecodeError, TypeError, RecursionError):  # a payload too deep to judge is no sample
         return None
 
 
@@ -165,14 +155,16 @@ def run_coverage(
         subscriptions: CSV/JSON/YAML file or database URL of endpoint subscriptions.
         logs: delivery-log files or database URLs (read with `diagnostics.logs.load_attempts`).
         payloads: folder of sample payload JSON files.
-        since, until: the window (datetime or ISO 8601 text), pushed down to the log source.
+        since, until: the window (datetime, ISO 8601 or epoch text: `parse_user_time`), pushed down to the
+            log source.
         log_options: extra keyword arguments for `load_attempts` (source_format, mapping, table, query).
         pushdown: with a single database URL in `logs`, run the aggregates inside that database
             (`analyzers.event_stats_source`) instead of importing the rows first.
 
     Raises InputError (exit 2) when an input is unusable.
     """
-    start, end = _when(since, "--since"), _when(until, "--until")
+    start = parse_user_time(since, "--since") if since is not None else None
+    end = parse_user_time(until, "--until") if until is not None else None
     cat = load_catalog(catalog)
     subs: list[Subscription] = load_subscriptions(subscriptions) if subscriptions else []
     stats, aggregated_in, source_queries = _log_stats(logs, start, end, dict(log_options or {}), pushdown)

@@ -26,6 +26,7 @@ import httpx
 from diagnostics.checks import ProbeObservations, check_url_valid, judge_probe
 from diagnostics.checks.timing import SLOW_FRACTION
 from diagnostics.config import Config
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Status, fingerprint_secret, sort_findings
 from diagnostics.net.guard import AddressPolicy, Resolver
@@ -36,7 +37,8 @@ from diagnostics.redaction import redact_outcome
 from diagnostics.signatures import sign_headers
 
 T = TypeVar("T")
-STOP_AFTER = {"invalid_url", "dns", "blocked", "connection_refused"}  # retrying these tells nothing new
+# Retrying these tells nothing new.
+STOP_AFTER = {ErrorKind.INVALID_URL, ErrorKind.DNS, ErrorKind.BLOCKED, ErrorKind.CONNECTION_REFUSED}
 STALE_BY_S = 3600.0
 FAN_OUT_AFTER_FRACTION = SLOW_FRACTION
 """A first sample still unanswered after this share of the timeout sends the other samples at once.
@@ -232,7 +234,7 @@ async def observe_endpoint(
     first = await first_task
     observations.samples.append(first)
     say(f"{first_request.label} of {samples}: {_describe(first)}")
-    slow = bool(rest_tasks) or first.error == "connect_timeout" or first.total_ms > after_s * 1000.0
+    slow = bool(rest_tasks) or first.error == ErrorKind.CONNECT_TIMEOUT or first.total_ms > after_s * 1000.0
     if first.error in STOP_AFTER:
         rest = []  # retrying tells nothing new; samples already sent at once are dropped unread
     elif fan_out and slow and rest and not rest_tasks:
@@ -298,7 +300,7 @@ def _deadline_spent(url: str, timeout_s: float) -> Exchange:
         url=url,
         label="redirect hop",
         deadline_s=timeout_s,
-        error="timeout",
+        error=ErrorKind.TIMEOUT,
         error_detail=f"not sent: the redirect chain used up the whole {timeout_s:g} s deadline",
     )
 

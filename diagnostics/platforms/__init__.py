@@ -9,8 +9,9 @@ that stopped early is flagged by `partial-export`. One module per platform, list
 
 from __future__ import annotations
 
-from diagnostics.platforms import github, svix
+from diagnostics.platforms import convoy, github, hookdeck, svix
 
-CONNECTORS = {"svix": svix.pull_to_file, "github": github.pull_to_file}
+CONNECTORS = {"svix": svix.pull_to_file, "github": github.pull_to_file, "hookdeck": hookdeck.pull_to_file,
+              "convoy": convoy.pull_to_file}
 
 __all__ = ["CONNECTORS"]

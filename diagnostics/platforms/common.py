@@ -1,5 +1,5 @@
-"""What every connector shares: the guarded HTTP client, the all-or-nothing output file, and the
-one-line wording of network failures."""
+"""What every connector shares: the guarded HTTP client, the all-or-nothing output file, one GET
+answered with JSON, the time window, and the one-line wording of network and HTTP failures."""
 
 from __future__ import annotations
 
@@ -7,16 +7,29 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+import httpcore
 import httpx
 
 from diagnostics.errors import InputError
-from diagnostics.net.guard import AddressPolicy, BlockedDestination, build_transport
+from diagnostics.net.guard import (
+    AddressPolicy,
+    BlockedDestination,
+    GuardedBackend,
+    build_transport,
+    default_ssl_context,
+)
 from diagnostics.platforms.retry_after import RetryAfterTransport
 
 TIMEOUT_S = 30.0
+KEEPALIVE_S = 30.0  # an idle API connection is closed after this long
+# A page's attempts in one encoder call (twice as fast as one call per attempt), every attempt and
+# every field starting its own line: the importer locates (and orders ties of) records by line.
+ONE_LINE_EACH = (",\n", ": ")
+KEEPALIVE_CONNECTIONS = 4  # a pull asks one page at a time; a few spare for the SDK's own calls
 Progress = Callable[[int, int], None]  # (pages, attempts) so far
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -45,9 +58,28 @@ def check_pull_options(platform: str, token: str, max_attempts: int | None) -> s
 def guarded_http(policy: AddressPolicy, *, sleep: Sleep = asyncio.sleep,
                  retry_forbidden: bool = False) -> tuple[httpx.AsyncClient, RetryAfterTransport]:
     """An httpx client over the SSRF guard (as `net.guard.guarded_client`) that waits out 429s."""
-    transport = RetryAfterTransport(build_transport(policy), sleep=sleep, retry_forbidden=retry_forbidden)
+    transport = RetryAfterTransport(keepalive_transport(policy), sleep=sleep, retry_forbidden=retry_forbidden)
     client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False, timeout=TIMEOUT_S)
     return client, transport
+
+
+def keepalive_transport(policy: AddressPolicy) -> httpx.AsyncHTTPTransport:
+    """The guard's transport (`net.guard.build_transport`) with keep-alive connections.
+
+    The probe's pool opens a new, freshly judged connection per request. A connector asks one API
+    host for page after page: the guard still judges every connection it opens (resolve, check,
+    dial the checked address), and the pages reuse it. Without keep-alive every page is a new
+    connection, counted against `[network] max_probes_per_target_per_minute` (120): a pull of
+    more than 120 pages a minute would be refused halfway, and each page pays a TCP (and TLS)
+    handshake.
+    """
+    transport = build_transport(policy)  # checks the pinned httpx/httpcore versions its hook relies on
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=default_ssl_context(), max_connections=KEEPALIVE_CONNECTIONS,
+        max_keepalive_connections=KEEPALIVE_CONNECTIONS, keepalive_expiry=KEEPALIVE_S, http1=True, http2=False,
+        network_backend=GuardedBackend(policy),
+    )
+    return transport
 
 
 @contextmanager
@@ -75,3 +107,42 @@ def network_error(platform: str, base_url: str, exc: Exception) -> InputError | 
         return InputError(f"cannot reach {platform} at {base_url} ({type(exc).__name__}); check --base-url and the "
                           "network", field="--base-url")
     return None
+
+
+HttpErrorMapper = Callable[[httpx.Response], InputError]
+
+
+async def get_json(http: httpx.AsyncClient, url: str, *, platform: str, base_url: str, headers: dict[str, str],
+                   params: list[tuple[str, str]] | None = None, http_error: HttpErrorMapper,
+                   api_hint: str) -> Any:
+    """One GET answered with JSON; a refusal, a failed connection, an error status or an answer
+    that is not JSON (an HTML page: the dashboard, a proxy's login) is one line naming the platform."""
+    try:
+        response = await http.get(url, params=params, headers=headers)
+    except (BlockedDestination, httpx.RequestError) as exc:
+        raise network_error(platform, base_url, exc) from None
+    if response.status_code != 200:
+        raise http_error(response)
+    try:
+        return response.json()
+    except ValueError:
+        raise InputError(f"{base_url} answered with not JSON: is --base-url the {platform} API ({api_hint})?",
+                         field="--base-url") from None
+
+
+def error_text(response: httpx.Response, *keys: str) -> str:
+    """The platform's own error words from a JSON error body (first of `keys` present), or ''."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    return " ".join(str(body[k])[:200] for k in keys if body.get(k) not in (None, ""))
+
+
+def in_window(at: datetime | None, since: datetime | None, until: datetime | None) -> bool:
+    """since <= at < until; an attempt without a readable time is kept (the importer reports it)."""
+    if at is None:
+        return True
+    return (since is None or at >= since) and (until is None or at < until)

@@ -18,6 +18,7 @@ import httpx
 MAX_WAIT_S = 60.0
 MAX_RETRIES = 5
 DEFAULT_WAIT_S = 1.0
+MAX_DRAINED_BYTES = 64 * 1024  # a 429 body up to this size is read so its connection can be reused
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float:
@@ -66,6 +67,9 @@ class RetryAfterTransport(httpx.AsyncBaseTransport):
             if not limited:
                 break
             wait = retry_after_seconds(response.headers.get("retry-after"))
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) <= MAX_DRAINED_BYTES:
+                await response.aread()  # a read answer leaves its kept-alive connection reusable
             await response.aclose()
             self.waits.append(wait)
             if self.on_wait:

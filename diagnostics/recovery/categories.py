@@ -12,6 +12,7 @@ its last error (a resend now races the retry). Otherwise its latest attempt deci
 
 from __future__ import annotations
 
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.logs.schema import sql_literal
 
 NEVER_REACHED = "never_reached"
@@ -21,8 +22,8 @@ PENDING = "pending"
 CATEGORIES = (NEVER_REACHED, AMBIGUOUS, REJECTED, PENDING)
 # Sent by default by `redeliver` and written by default by `--export`: no duplicate, no race.
 SAFE_BY_DEFAULT = (NEVER_REACHED, REJECTED)
-# Error kinds (logs/taxonomy.py) that happen before any byte of the request reaches the server.
-NOT_REACHED_ERRORS = ("dns", "connection_refused", "tls", "blocked")
+# Error kinds (error_kinds.py) that happen before any byte of the request reaches the server.
+NOT_REACHED_ERRORS = (ErrorKind.DNS, ErrorKind.CONNECTION_REFUSED, ErrorKind.TLS, ErrorKind.BLOCKED)
 
 ADVICE: dict[str, str] = {
     NEVER_REACHED: "safe to resend: no attempt reached their server",

@@ -22,6 +22,7 @@ from diagnostics.recovery.reconcile import (
     Reconciliation,
 )
 from diagnostics.recovery.verdicts import capped_table
+from diagnostics.wording import agree, counted, these
 
 SOURCE = "recovery.reconcile"
 MEANING = {
@@ -51,35 +52,41 @@ def _finding(r: Reconciliation, category: str, events: list[dict[str, Any]]) -> 
     if category == MISSED:
         pending = sum(1 for e in events if e.get("pending"))
         spec = dict(code="reconcile-missed", status=Status.FAIL, severity=Severity.HIGH,
-                    title=f"{n} events to {ep} were never received: resend them",
-                    summary=f"Our log has no 2xx for these {n} events and the customer has no record of them. "
+                    title=f"{counted(n, 'event')} to {ep} {agree(n, 'was', 'were')} never received: "
+                    f"resend {agree(n, 'it', 'them')}",
+                    summary=f"Our log has no 2xx for {these(n, 'event')} and the customer has no record of "
+                    f"{agree(n, 'it', 'them')}. "
                     f"{pending} of them are still being retried automatically; resend the others "
                     "(replay-plan --from-reconciliation plans exactly these).")
         evidence.append(("still being retried", pending))
     elif category == DELIVERED_NOT_RECORDED:
         spec = dict(code="reconcile-delivered-not-recorded", status=Status.WARN, severity=Severity.MEDIUM,
-                    title=f"{n} events got a 2xx from {ep} but are not in the customer's records",
-                    summary=f"Their endpoint answered 2xx to these {n} events, yet their records do not list them: "
+                    title=f"{counted(n, 'event')} got a 2xx from {ep} but {agree(n, 'is', 'are')} not in the "
+                    "customer's records",
+                    summary=f"Their endpoint answered 2xx to {these(n, 'event')}, yet their records do not list them: "
                     "their processing failed after answering, or the records come from another place. Resending "
                     "is safe only if they dedupe on the event id.")
     elif category == PROCESSED_BUT_FAILED_HERE:
         spec = dict(code="reconcile-processed-but-failed", status=Status.FAIL, severity=Severity.HIGH,
-                    title=f"{n} events were processed by the customer but failed here",
-                    summary=f"The customer recorded these {n} events, but no attempt got a 2xx in our log (typically "
+                    title=f"{counted(n, 'event')} {agree(n, 'was', 'were')} processed by the customer but failed here",
+                    summary=f"The customer recorded {these(n, 'event')}, but no attempt got a 2xx in our log "
+                    "(typically "
                     "a timeout after they processed it). Each retry delivers it again: they should answer 2xx "
                     "before processing and dedupe on the event id.")
     elif category == DUPLICATED:
         again = sum(1 for e in events if not e["delivered"])
         spec = dict(code="reconcile-duplicated", status=Status.FAIL, severity=Severity.HIGH,
-                    title=f"{n} events were recorded more than once by the customer",
-                    summary=f"The customer's records list these {n} events more than once "
+                    title=f"{counted(n, 'event')} {agree(n, 'was', 'were')} recorded more than once by the customer",
+                    summary=f"The customer's records list {these(n, 'event')} more than once "
                     f"(up to {max(e['receipts'] for e in events)} times): their handler is not idempotent. "
                     f"{again} of them also failed here, so retries will repeat them again.")
         evidence.append(("failed here as well", again))
     else:
         spec = dict(code="reconcile-unknown-ids", status=Status.WARN, severity=Severity.LOW,
-                    title=f"{n} ids in the customer's records are not events of {ep} in our log",
-                    summary=f"These {n} ids do not belong to this endpoint in our log: another environment, "
+                    title=f"{counted(n, 'id')} in the customer's records "
+                    f"{agree(n, 'is not an event', 'are not events')} of {ep} in our log",
+                    summary=f"{these(n, 'id').capitalize()} {agree(n, 'does', 'do')} not belong to this endpoint in "
+                    "our log: another environment, "
                     "another endpoint, or not ours.")
     return Finding(subject=ep, evidence=tuple(evidence), samples=tuple(event_row(e) for e in events[:MAX_SAMPLES]),
                    sample_total=n, source=SOURCE, **spec)  # type: ignore[arg-type]
@@ -96,12 +103,14 @@ def reconcile_findings(r: Reconciliation) -> list[Finding]:
     judged = sum(r.totals.values()) - r.totals[UNKNOWN_TO_US]
     parts = ", ".join(f"{r.totals[c]} {c.replace('_', ' ')}" for c in RECONCILE_CATEGORIES)
     title = (f"Our log and the customer's records disagree on {sum(r.totals[c] for c in RECONCILE_CATEGORIES)} "
-             f"events: {parts}" if findings else f"Our log and the customer's records agree on all {judged} events")
+             f"events: {parts}" if findings
+             else f"Our log and the customer's records agree on all {counted(judged, 'event')}")
     evidence = [(c.replace("_", " "), r.totals[c]) for c in (*RECONCILE_CATEGORIES, RECORDED_ONCE)]
     evidence += [("their ids read", r.received["ids"]), ("read as", r.received["form"]),
                  ("their ids outside the window", r.outside_window)]
     summary = Finding(code="reconcile-comparison", status=status, severity=severity, title=title,
-                      summary=f"{judged} events of {r.endpoint} in the window compared with {r.received['ids']} ids "
+                      summary=f"{counted(judged, 'event')} of {r.endpoint} in the window compared with "
+                      f"{counted(r.received['ids'], 'id')} "
                       f"from the customer's {r.received['form']} file.", subject=r.endpoint,
                       evidence=tuple(evidence), source=SOURCE)
     return [summary, *findings]

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -166,6 +167,7 @@ async def _send_all(run: RedeliverRun, payloads: dict[str, str], *, ledger: Ledg
             headers = {"content-type": "application/json", "user-agent": "webhook-doctor-redeliver",
                        **sign(event_id, body)}
             row = ledger.record_intent(run.run_id, event_id, run.endpoint, run.to)
+            sent_at = datetime.now(UTC)
             began = time.monotonic()
             status, error = None, None
             try:
@@ -179,8 +181,8 @@ async def _send_all(run: RedeliverRun, payloads: dict[str, str], *, ledger: Ledg
                 error = type(exc).__name__
             duration = (time.monotonic() - began) * 1000.0
             ledger.record_answer(row, status, error, duration)
-            run.sends.append({"event_id": event_id, "status_code": status, "error": error,
-                              "duration_ms": round(duration, 1)})
+            run.sends.append({"event_id": event_id, "sent_at": sent_at.isoformat().replace("+00:00", "Z"),
+                              "status_code": status, "error": error, "duration_ms": round(duration, 1)})
             ok = status is not None and 200 <= status <= 299
             failures = 0 if ok else failures + 1
             done += 1

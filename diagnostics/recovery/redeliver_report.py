@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from diagnostics.findings import MAX_SAMPLES, Finding, Outcome, Severity, Status
 from diagnostics.recovery.redeliver import RedeliverRun
+from diagnostics.wording import counted
 
 SOURCE = "recovery.redeliver"
 
@@ -13,22 +14,23 @@ def run_outcome(run: RedeliverRun) -> Outcome:
     failed = [s for s in run.sends if not (s["status_code"] is not None and 200 <= s["status_code"] <= 299)]
     if run.dry_run:
         status, severity = Status.PASS, Severity.INFO
-        title = f"Dry run: {len(run.to_send)} events would be resent to {run.to}"
+        title = f"Dry run: {counted(len(run.to_send), 'event')} would be resent to {run.to}"
     elif run.stopped or failed:
         status, severity = Status.FAIL, Severity.HIGH
         title = (f"Resend to {run.to} stopped: {run.stopped}" if run.stopped
                  else f"{len(failed)} of {len(run.sends)} resends to {run.to} failed")
     elif run.without_payload:
         status, severity = Status.WARN, Severity.MEDIUM
-        title = (f"{run.delivered} events resent to {run.to}; {len(run.without_payload)} could not be: no payload "
-                 "in the log")
+        title = (f"{counted(run.delivered, 'event')} resent to {run.to}; {len(run.without_payload)} could not be: "
+                 "no payload in the log")
     elif not run.to_send:
         status, severity = Status.PASS, Severity.INFO
-        title = f"Nothing to resend to {run.to}: all {len(run.already_delivered)} events already answered 2xx"
+        done = counted(len(run.already_delivered), "event")
+        title = f"Nothing to resend to {run.to}: all {done} already answered 2xx"
     else:
         status, severity = Status.PASS, Severity.INFO
-        title = f"{run.delivered} events resent to {run.to}, each answered 2xx"
-    summary = (f"{run.selected} events of the plan in {', '.join(run.categories)}; "
+        title = f"{counted(run.delivered, 'event')} resent to {run.to}, each answered 2xx"
+    summary = (f"{counted(run.selected, 'event')} of the plan in {', '.join(run.categories)}; "
                f"{len(run.already_delivered)} already had a 2xx from an earlier run (skipped), "
                f"{len(run.without_payload)} have no payload in the log. "
                f"Paced at {run.rate:g}/s with {run.concurrency} at a time; every event keeps its own id.")

@@ -18,6 +18,7 @@ from diagnostics.findings import MAX_SAMPLES, Finding, Severity, Status
 from diagnostics.profiles import SenderProfile
 from diagnostics.recovery.categories import ADVICE, AMBIGUOUS, CATEGORIES, NEVER_REACHED, PENDING, REJECTED
 from diagnostics.recovery.plan import Plan
+from diagnostics.wording import agree, counted, these
 
 SOURCE = "recovery.plan"
 MAX_TABLE_ROWS = 200
@@ -79,13 +80,14 @@ def _summary(plan: Plan, profile: SenderProfile) -> Finding:
     total = len(plan.events)
     parts = ", ".join(f"{plan.totals[c]} {c.replace('_', ' ')}" for c in CATEGORIES)
     if total:
-        title = f"{total} events to {plan.endpoint} have no successful delivery: {parts}"
+        title = (f"{counted(total, 'event')} to {plan.endpoint} {agree(total, 'has', 'have')} no successful "
+                 f"delivery: {parts}")
         summary = (f"Of the events {window_words(plan)}, {plan.delivered} were delivered and {total} never got a "
                    f"2xx. Each is classified by how safe a resend is under the {profile.label} profile; the "
                    "full list is in the JSON output (metrics.plan) and in --export files.")
     else:
         title = f"Every event to {plan.endpoint} was delivered"
-        summary = f"All {plan.delivered} events {window_words(plan)} got a 2xx: there is nothing to resend."
+        summary = f"All {counted(plan.delivered, 'event')} {window_words(plan)} got a 2xx: there is nothing to resend."
     evidence = [(f"{c.replace('_', ' ')}", plan.totals[c]) for c in CATEGORIES]
     evidence += [("delivered (not listed)", plan.delivered), ("window", window_words(plan)),
                  ("sender profile", profile.label)]
@@ -126,8 +128,8 @@ def _category(plan: Plan, profile: SenderProfile, category: str, events: list[di
         kinds = Counter(e["error"] or "no response" for e in events)
         finding = dict(
             code="replay-never-reached", status=Status.FAIL, severity=Severity.HIGH,
-            title=f"{n} events never reached {plan.endpoint}: safe to resend",
-            summary=f"No attempt of these {n} events reached the endpoint's server (the latest failed with "
+            title=f"{counted(n, 'event')} never reached {plan.endpoint}: safe to resend",
+            summary=f"No attempt of {these(n, 'event')} reached the endpoint's server (the latest failed with "
             f"{_counts(kinds)}), so the customer cannot have processed them. Resend them once the endpoint is "
             "reachable.",
             evidence=(*common, ("latest failure", _counts(kinds))),
@@ -136,8 +138,8 @@ def _category(plan: Plan, profile: SenderProfile, category: str, events: list[di
         kinds = Counter(e["error"] or "no response" for e in events)
         finding = dict(
             code="replay-ambiguous", status=Status.FAIL, severity=Severity.HIGH,
-            title=f"{n} events to {plan.endpoint} may have been processed: resend only with dedupe",
-            summary=f"The latest attempt of each of these {n} events sent the request and lost the answer "
+            title=f"{counted(n, 'event')} to {plan.endpoint} may have been processed: resend only with dedupe",
+            summary=f"The latest attempt of each of {these(n, 'event')} sent the request and lost the answer "
             f"({_counts(kinds)}); the customer may already have processed them. Resend only if their handler "
             "skips an event id it has already seen: the event id (the same on every retry and resend) is the "
             "key to dedupe on.",
@@ -147,8 +149,8 @@ def _category(plan: Plan, profile: SenderProfile, category: str, events: list[di
         statuses = Counter(f"HTTP {e['status_code']}" for e in events)
         finding = dict(
             code="replay-rejected", status=Status.FAIL, severity=Severity.HIGH,
-            title=f"{n} events were rejected by {plan.endpoint} ({_counts(statuses)})",
-            summary=f"The endpoint answered the latest attempt of these {n} events with a non-2xx status "
+            title=f"{counted(n, 'event')} {agree(n, 'was', 'were')} rejected by {plan.endpoint} ({_counts(statuses)})",
+            summary=f"The endpoint answered the latest attempt of {these(n, 'event')} with a non-2xx status "
             f"({_counts(statuses)}). A resend will fail the same way until the customer fixes what makes their "
             "server refuse them; resend after the fix.",
             evidence=(*common, ("latest status", _counts(statuses))),
@@ -157,8 +159,9 @@ def _category(plan: Plan, profile: SenderProfile, category: str, events: list[di
         c = plan.countdown
         finding = dict(
             code="replay-pending", status=Status.WARN, severity=Severity.MEDIUM,
-            title=f"{n} events to {plan.endpoint} are still being retried",
-            summary=f"These {n} events have automatic retries left under the {profile.label} schedule "
+            title=f"{counted(n, 'event')} to {plan.endpoint} {agree(n, 'is', 'are')} still being retried",
+            summary=f"{these(n, 'event').capitalize()} {agree(n, 'has', 'have')} automatic retries left under the "
+            f"{profile.label} schedule "
             f"({profile.retry_note or 'no automatic retries'}). The next automatic attempt is due "
             f"{fmt_time(c.get('next_retry_at'))}; the oldest runs out of retries "
             f"{fmt_time(c.get('oldest_pending_exhausted_at'))}. A resend now races the retry.",

@@ -11,10 +11,7 @@ import base64
 import binascii
 import re
 import time
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from typing import TYPE_CHECKING
 
 from diagnostics.errors import InputError
 from diagnostics.signatures import digests
@@ -22,8 +19,14 @@ from diagnostics.signatures.base import Headers, Match, Presented, Scheme, check
 from diagnostics.signatures.hmac_core import make_entries
 from diagnostics.signatures.standard_webhooks import new_message_id, read_entries, read_triplet
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+
+# `cryptography` is imported inside the methods that use keys: listing or detecting schemes
+# (`schemes`, every `verify` of an HMAC scheme) then never pays for loading it.
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
-PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 
 
 def _b64(text: str) -> bytes | None:
@@ -47,6 +50,10 @@ class AsymmetricScheme(Scheme):
         return private.sign(content)
 
     def check(self, public: PublicKey, signature: bytes, content: bytes) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         try:
             if isinstance(public, ec.EllipticCurvePublicKey):
                 public.verify(signature, content, ec.ECDSA(hashes.SHA256()))
@@ -95,15 +102,23 @@ class SendGrid(AsymmetricScheme):
     key_hint = "the verification key (base64 DER public key)"
 
     def private_key(self, secret: str) -> ec.EllipticCurvePrivateKey:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         key = _load_private(secret)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise InputError("SendGrid signing needs an EC P-256 private key (PEM or base64 DER)", field="--secret")
         return key
 
     def signature_bytes(self, private, content: bytes) -> bytes:  # type: ignore[no-untyped-def]
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         return private.sign(content, ec.ECDSA(hashes.SHA256()))
 
     def public_key(self, secret: str) -> PublicKey:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         text = secret.strip()
         try:
             if text.startswith("-----BEGIN PUBLIC"):
@@ -140,6 +155,8 @@ class SendGrid(AsymmetricScheme):
 
 
 def _load_private(secret: str):  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import serialization
+
     text = secret.strip()
     try:
         if text.startswith("-----BEGIN"):
@@ -165,12 +182,16 @@ class Discord(AsymmetricScheme):
     key_hint = "the application public key (64 hex characters)"
 
     def private_key(self, secret: str) -> ed25519.Ed25519PrivateKey:
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
         text = secret.strip()
         if not (_HEX.match(text) and len(text) in (64, 128)):
             raise InputError("Discord signing needs a 32-byte Ed25519 seed as 64 hex characters", field="--secret")
         return ed25519.Ed25519PrivateKey.from_private_bytes(bytes.fromhex(text)[:32])
 
     def public_key(self, secret: str) -> PublicKey:
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
         text = secret.strip()
         if not (_HEX.match(text) and len(text) == 64):
             raise InputError("a Discord public key is 64 hex characters", field="--secret")
@@ -199,12 +220,16 @@ class StandardWebhooksV1a(AsymmetricScheme):
     key_hint = "the whpk_ public key"
 
     def private_key(self, secret: str) -> ed25519.Ed25519PrivateKey:
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
         raw = _b64(secret.strip().removeprefix("whsk_"))
         if raw is None or len(raw) not in (32, 64):
             raise InputError("a v1a signing key is whsk_ + base64 of a 32-byte Ed25519 seed", field="--secret")
         return ed25519.Ed25519PrivateKey.from_private_bytes(raw[:32])
 
     def public_key(self, secret: str) -> PublicKey:
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
         text = secret.strip()
         if text.startswith("whsk_"):
             return self.private_key(text).public_key()
@@ -228,6 +253,8 @@ class StandardWebhooksV1a(AsymmetricScheme):
 
 def public_key_text(scheme: str, private_secret: str) -> str:
     """The public key a receiver would configure, in the provider's format (for tests and demos)."""
+    from cryptography.hazmat.primitives import serialization
+
     if scheme == "discord":
         pub = Discord().private_key(private_secret).public_key()
         return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()

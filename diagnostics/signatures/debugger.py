@@ -39,7 +39,7 @@ PAIR_BUDGET_BYTES = 256 * 1024 * 1024  # bytes hashed by the two-axis pass at mo
 
 
 @dataclass(frozen=True)
-class Change:
+class SignatureChange:
     """One difference between what the scheme specifies and what made the signature match."""
 
     axis: str
@@ -52,7 +52,7 @@ class Change:
 class Hit:
     """A match: the changes needed (none for an exact match), the entry, secret and key used."""
 
-    changes: tuple[Change, ...]
+    changes: tuple[SignatureChange, ...]
     entry: Entry
     secret_index: int
     key_label: str
@@ -136,11 +136,11 @@ def search(
     if result.hit is not None and result.body_hash_ok is False and url is not None:
         # Twilio JSON: the URL signature holds, but the body is not the one whose hash was signed.
         variant = body_hash_variant(url, body)
-        result.hit = (
-            None
-            if variant is None
-            else replace(result.hit, changes=(*result.hit.changes, Change(BODY, variant.label, kind=variant.kind)))
-        )
+        if variant is None:
+            result.hit = None
+        else:
+            body_change = SignatureChange(BODY, variant.label, kind=variant.kind)
+            result.hit = replace(result.hit, changes=(*result.hit.changes, body_change))
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result
 
@@ -161,7 +161,7 @@ class _Candidate:
     """One attempt: which axis it explores, the changes it stands for, and its inputs."""
 
     axis: str
-    changes: tuple[Change, ...]
+    changes: tuple[SignatureChange, ...]
     secret_index: int
     key: _Key
     key_label: str
@@ -251,29 +251,29 @@ class _Engine:
         variants = {i: self.key_variants(s, k) for i, s, k in keyed}
         for index, options in variants.items():
             for label, key in options:
-                change = (Change(SECRET_FORMAT, label, value=label),)
+                change = (SignatureChange(SECRET_FORMAT, label, value=label),)
                 yield replace(base, axis=SECRET_FORMAT, changes=change, secret_index=index, key=key, key_label=label)
         # 1b. algorithm (only those whose digest length some entry has)
         for algorithm in self.algorithms():
             label = f"HMAC-{algorithm.upper()} instead of HMAC-{self.algorithm.upper()}"
-            change = (Change(ALGORITHM, label, value=algorithm),)
+            change = (SignatureChange(ALGORITHM, label, value=algorithm),)
             yield from each_key(replace(base, axis=ALGORITHM, changes=change, algorithm=algorithm))
         # 1c. signed-content template
         if not isinstance(self.scheme, Twilio):
             available = [*self.scheme.parts(self.presented, url), "body"]
             for template, label in template_variants(self.template, available):
-                change = (Change(TEMPLATE, label, value=template),)
+                change = (SignatureChange(TEMPLATE, label, value=template),)
                 yield from each_key(replace(base, axis=TEMPLATE, changes=change, template=template))
         # 1d. URL
         if url is not None and (self.scheme.signs_url or "url" in template_parts(self.template)):
             for candidate_url, label in url_variants(url, headers):
-                change = (Change(URL, label, value=candidate_url),)
+                change = (SignatureChange(URL, label, value=candidate_url),)
                 yield from each_key(replace(base, axis=URL, changes=change, url=candidate_url))
         # 1e. body transforms, generated lazily (the costly ones come last)
         seen_bodies: list[BodyVariant] = []
         for variant in self._bodies(body):
             seen_bodies.append(variant)
-            change = (Change(BODY, variant.label, kind=variant.kind),)
+            change = (SignatureChange(BODY, variant.label, kind=variant.kind),)
             yield from each_key(replace(base, axis=BODY, changes=change, body=variant.body))
         # 2. a key derivation together with a body transform, while the budget allows
         pairs = sum(len(v) for v in variants.values()) * len(seen_bodies)
@@ -283,8 +283,8 @@ class _Engine:
                 for index, options in variants.items():
                     for label, key in options:
                         change = (
-                            Change(SECRET_FORMAT, label, value=label),
-                            Change(BODY, variant.label, kind=variant.kind),
+                            SignatureChange(SECRET_FORMAT, label, value=label),
+                            SignatureChange(BODY, variant.label, kind=variant.kind),
                         )
                         yield _Candidate("pair", change, index, key, label, self.template, variant.body, url,
                                          self.algorithm)  # fmt: skip
@@ -294,10 +294,10 @@ class _Engine:
             return iter(())  # form parameters are parsed, not hashed; JSON bodies are checked by hash
         return body_variants(body)
 
-    def _digest_change(self, target: _Target) -> Change:
+    def _digest_change(self, target: _Target) -> SignatureChange:
         entry = target.entry
         expected = getattr(self.scheme, "encoding", "base64")
-        return Change(
+        return SignatureChange(
             DIGEST,
             f"the header value read as {target.decoding}; the scheme specifies {expected}"
             + (f" after {entry.version!r}" if entry.version else ""),

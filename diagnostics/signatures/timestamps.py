@@ -8,7 +8,6 @@ seconds belong, a whole-hour timezone offset, a clock behind, a replayed or queu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -94,6 +93,8 @@ def _classify(skew: float, raw: str, now: float, tolerance_s: float, unit: str) 
 def _date_skew(date_header: str | None, timestamp_s: float) -> float | None:
     if not date_header:
         return None
+    from email.utils import parsedate_to_datetime  # only a request with a Date header pays for email+socket
+
     try:
         return parsedate_to_datetime(date_header).timestamp() - timestamp_s
     except (TypeError, ValueError, IndexError):

@@ -19,9 +19,9 @@ from diagnostics.signatures.debugger import (
     SECRET_FORMAT,
     TEMPLATE,
     URL,
-    Change,
     Hit,
     SearchResult,
+    SignatureChange,
 )
 from diagnostics.signatures.timestamps import TimeJudgment
 
@@ -115,11 +115,11 @@ def old_secret_finding(ctx: CheckContext, hit: Hit) -> Finding:
     )
 
 
-def _change_summary(hit: Hit, change: Change) -> str:
+def _change_summary(hit: Hit, change: SignatureChange) -> str:
     return f"The signature matches only after this change: {change.label}."
 
 
-def _body_reserialized(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
+def _body_reserialized(ctx: CheckContext, hit: Hit, change: SignatureChange) -> Finding:
     quirk = "provider quirk" in change.label
     return Finding(
         code="signature-body-reserialized",
@@ -137,7 +137,7 @@ def _body_reserialized(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
     )
 
 
-def _body_whitespace(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
+def _body_whitespace(ctx: CheckContext, hit: Hit, change: SignatureChange) -> Finding:
     return Finding(
         code="signature-body-whitespace-changed",
         status=Status.FAIL,
@@ -151,7 +151,7 @@ def _body_whitespace(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
     )
 
 
-def _body_encoding(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
+def _body_encoding(ctx: CheckContext, hit: Hit, change: SignatureChange) -> Finding:
     return Finding(
         code="signature-body-encoding-changed",
         status=Status.FAIL,
@@ -165,7 +165,7 @@ def _body_encoding(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
     )
 
 
-def _body_wrapped(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
+def _body_wrapped(ctx: CheckContext, hit: Hit, change: SignatureChange) -> Finding:
     return Finding(
         code="signature-body-wrapped",
         status=Status.FAIL,
@@ -179,7 +179,7 @@ def _body_wrapped(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
     )
 
 
-def _secret_format(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
+def _secret_format(ctx: CheckContext, hit: Hit, change: SignatureChange) -> Finding:
     return Finding(
         code="signature-secret-format",
         status=Status.FAIL,
@@ -201,7 +201,7 @@ def _canonical_key(ctx: CheckContext) -> str:
     return keys.DERIVATIONS.get(derivation, ("", ctx.scheme.key_hint or "the secret as configured"))[1]
 
 
-def _digest_encoding(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
+def _digest_encoding(ctx: CheckContext, hit: Hit, change: SignatureChange) -> Finding:
     return Finding(
         code="signature-digest-encoding",
         status=Status.FAIL,
@@ -215,7 +215,7 @@ def _digest_encoding(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
     )
 
 
-def _wrong_algorithm(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
+def _wrong_algorithm(ctx: CheckContext, hit: Hit, change: SignatureChange) -> Finding:
     return Finding(
         code="signature-wrong-algorithm",
         status=Status.FAIL,
@@ -229,7 +229,7 @@ def _wrong_algorithm(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
     )
 
 
-def _content_template(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
+def _content_template(ctx: CheckContext, hit: Hit, change: SignatureChange) -> Finding:
     return Finding(
         code="signature-content-template",
         status=Status.FAIL,
@@ -243,7 +243,7 @@ def _content_template(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
     )
 
 
-def _url_mismatch(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
+def _url_mismatch(ctx: CheckContext, hit: Hit, change: SignatureChange) -> Finding:
     return Finding(
         code="signature-url-mismatch",
         status=Status.FAIL,
@@ -257,13 +257,13 @@ def _url_mismatch(ctx: CheckContext, hit: Hit, change: Change) -> Finding:
     )
 
 
-_BODY_BUILDERS: dict[str, Callable[[CheckContext, Hit, Change], Finding]] = {
+_BODY_BUILDERS: dict[str, Callable[[CheckContext, Hit, SignatureChange], Finding]] = {
     "reserialized": _body_reserialized,
     "whitespace": _body_whitespace,
     "encoding": _body_encoding,
     "wrapped": _body_wrapped,
 }
-_AXIS_BUILDERS: dict[str, Callable[[CheckContext, Hit, Change], Finding]] = {
+_AXIS_BUILDERS: dict[str, Callable[[CheckContext, Hit, SignatureChange], Finding]] = {
     SECRET_FORMAT: _secret_format,
     DIGEST: _digest_encoding,
     ALGORITHM: _wrong_algorithm,

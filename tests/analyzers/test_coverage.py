@@ -19,9 +19,9 @@ from diagnostics.analyzers.event_stats import TypeStats
 from diagnostics.catalog import load_catalog
 from diagnostics.findings import Status
 from diagnostics.subscriptions import Subscription, load_subscriptions
+from tests.support.shared import GITHUB_SCHEMAS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "coverage"
-GITHUB_SCHEMAS = Path("/work/shared/data/github-webhooks/payload-schemas/api.github.com")
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from diagnostics.analyzers.payload_design import (
@@ -14,8 +12,7 @@ from diagnostics.analyzers.payload_design import (
 )
 from diagnostics.findings import Status
 from diagnostics.payloads import group_by_type, load_payload_samples
-
-GITHUB_EXAMPLES = Path("/work/shared/data/github-webhooks/payload-examples/api.github.com")
+from tests.support.shared import GITHUB_EXAMPLES
 
 THIN = {"id": "evt_1", "type": "payout.created", "created_at": "2026-03-02T00:00:00Z",
         "data": {"payout_id": "po_1", "url": "https://api.example.com/v1/payouts/po_1"}}

@@ -12,9 +12,9 @@ from diagnostics.analyzers.payload_schema import PayloadObservation, check_paylo
 from diagnostics.catalog import load_catalog
 from diagnostics.findings import Status
 from diagnostics.payloads import load_payload_samples
+from tests.support.shared import GITHUB_WEBHOOKS as GITHUB
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "coverage"
-GITHUB = Path("/work/shared/data/github-webhooks")
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 
 

@@ -84,3 +84,29 @@ def test_bad_catalog_from_a_real_process() -> None:
                             timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "event_types[1] ('order.created') version 'v1': not a valid JSON Schema" in result.stderr
+
+
+def _coverage_json(planted_log: Path, capsys, *window: str) -> dict:
+    code = main(["coverage", "--catalog", str(FIXTURES / "catalog.yaml"), "--log", str(planted_log), *window,
+                 "--format", "json"])
+    assert code in (0, 1)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_coverage_reads_times_like_every_other_command(planted_log: Path, capsys) -> None:
+    """`--since` takes what `analyze --since` takes: epoch seconds as well as ISO 8601."""
+    whole = _coverage_json(planted_log, capsys)
+    since_2023 = _coverage_json(planted_log, capsys, "--since", "1700000000")
+    assert since_2023["metrics"]["window"] == whole["metrics"]["window"]  # the log starts in 2026
+    iso = _coverage_json(planted_log, capsys, "--since", "2026-03-03T00:00:00Z", "--until", "2026-03-04")
+    epoch = _coverage_json(planted_log, capsys, "--since", "1772496000", "--until", "1772582400000")  # s and ms
+    assert iso["metrics"]["window"].startswith("2026-03-03")
+    assert epoch == iso
+
+
+@pytest.mark.parametrize("flag", ["--since", "--until"])
+def test_coverage_bad_time_is_one_line_naming_the_flag(flag: str, capsys) -> None:
+    assert main(["coverage", "--catalog", str(FIXTURES / "catalog.yaml"), flag, "next tuesday"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert flag in err and "'next tuesday' is not an ISO 8601 time or epoch seconds" in err

@@ -18,10 +18,10 @@ from diagnostics.logs.generate import EVENT_TYPES, EXHAUSTING_TYPE, PAYLOAD_VERS
 from diagnostics.pipeline.coverage import payload_diff, run_coverage
 from diagnostics.report import render
 from tests.fixtures.coverage.planted import START, build
+from tests.support.shared import GITHUB_WEBHOOKS as GITHUB
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "coverage"
 DEMO_CATALOG = Path(__file__).resolve().parents[2] / "diagnostics" / "demo_data" / "catalog.yaml"
-GITHUB = Path("/work/shared/data/github-webhooks")
 needs_github = pytest.mark.skipif(not GITHUB.is_dir(), reason="GitHub webhook data not present")
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from diagnostics.config import Config
+from diagnostics.error_kinds import ErrorKind
 from diagnostics.findings import Outcome, Status
 from diagnostics.net.probe import Exchange, ProbeRequest
 from diagnostics.pipeline import probe as probe_module
@@ -163,7 +164,7 @@ def test_samples_sent_at_once_keep_their_order_and_stop_where_a_run_in_turn_woul
 
     client = ScriptedClient({
         "sample 1": (0.3, answered("sample 1", 300.0)),  # past half of the 0.4 s window
-        "sample 2": (0.1, Exchange(url=url, label="sample 2", error="blocked", blocked_kind="rate_limit")),
+        "sample 2": (0.1, Exchange(url=url, label="sample 2", error=ErrorKind.BLOCKED, blocked_kind="rate_limit")),
         "sample 3": (0.05, answered("sample 3", 50.0)),  # answers first of all, yet comes after the stop
         "sample 4": (0.2, answered("sample 4", 200.0)),
     })

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-PAYLOADS = Path("/work/shared/data/github-webhooks/payload-examples/api.github.com")
+from tests.support.shared import GITHUB_EXAMPLES as PAYLOADS
 
 
 def github_payload(event: str, name: str = "payload.json") -> dict:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-APIS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "platform-apis"
+from tests.support.shared import PLATFORM_APIS as APIS
 
 
 @cache

@@ -41,6 +41,7 @@ PAGES = {
     "probe": "probe",
     "signature": "signature",
     "logs": "logs",
+    "recovery": "recovery",
     "coverage": "coverage",
     "cases": "cases",
     "settings": "settings",
@@ -48,6 +49,7 @@ PAGES = {
 
 READY = {"triage": "Run every check", "probe": "Sandbox endpoints to try",
          "signature": "Generate a correctly signed example", "logs": "Findings (whole log)",
+         "recovery": "Plan the recovery",
          "coverage": "Coverage matrix", "cases": "Runs of case", "settings": "Sender profiles"}
 """Text each page shows once its script has run."""
 

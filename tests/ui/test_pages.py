@@ -15,7 +15,7 @@ from diagnostics.sandbox import DEMO_SECRET, SandboxHandle
 from diagnostics.signatures import sign_headers
 from tests.ui.conftest import blank_form, open_page
 
-PAGES = ("triage", "probe", "signature", "logs", "coverage", "cases", "settings")
+PAGES = ("triage", "probe", "signature", "logs", "recovery", "coverage", "cases", "settings")
 
 
 def _labels(app: AppTest) -> str:

@@ -9,45 +9,12 @@ import streamlit as st
 
 from diagnostics.errors import InputError
 from diagnostics.logs import AttemptTable
-from diagnostics.pipeline.case import LogSource, accept_log_upload, redeliver
+from diagnostics.pipeline.case import redeliver
 from diagnostics.profiles import all_profiles
 from diagnostics.ui import logview, state
 from diagnostics.ui.charts import attempts_chart, latency_chart
 from diagnostics.ui.components import plain, show_dataframe, show_error, show_findings, show_tables
-
-SOURCE_KEY = "logs-source"
-
-
-def _choose_source() -> LogSource | None:
-    """Demo log, the open case's log, an upload, or the configured SQL source."""
-    config = state.config()
-    case = state.current_case()
-    demo = state.demo()
-    options: dict[str, LogSource | None] = {}
-    if case is not None and case.log_source:
-        source = LogSource.from_description(case.log_source, config)
-        if source is not None:
-            options[f"Case #{case.id}: {case.log_source}"] = source
-    if demo is not None:
-        options["Demo delivery log (all endpoints)"] = LogSource(path=demo.log_path)
-    if config.get("logs", "url"):
-        options["Configured SQL source"] = LogSource(url=config.get("logs", "url"), table=config.get("logs", "table"))
-    options["Upload a file"] = None
-    choice = st.selectbox("Delivery log", list(options), key="logs-choice")
-    if options[choice] is not None:
-        return options[choice]
-    upload = st.file_uploader("Delivery-log file (CSV, JSON Lines, Parquet, or a platform export)",
-                              key="logs-upload")
-    if upload is None:
-        return st.session_state.get(SOURCE_KEY)
-    try:
-        source = accept_log_upload(config, upload.name, upload.getvalue())
-    except InputError as exc:
-        st.session_state.pop(SOURCE_KEY, None)  # the earlier upload is not shown under this file's error
-        show_error(exc, "The file was not loaded: ")
-        return None
-    st.session_state[SOURCE_KEY] = source
-    return source
+from diagnostics.ui.logsource import choose_log_source
 
 
 def _filters(attempts: AttemptTable, key: str) -> logview.LogFilters:
@@ -104,7 +71,7 @@ def _redeliver(attempts: AttemptTable) -> None:
 def main() -> None:
     st.title("Delivery log")
     config = state.config()
-    source = _choose_source()
+    source = choose_log_source("logs")
     if source is None:
         st.caption("Choose or upload a delivery log.")
         return

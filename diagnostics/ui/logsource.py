@@ -1,0 +1,50 @@
+"""Choosing the delivery log a page works on: the open case's log, the demo log, the configured
+SQL source, or an upload (kept in the workspace once it reads as a log).
+
+Shared by the Delivery log and Recovery pages; `key` keeps each page's widgets and its last
+upload apart (`<key>-choice`, `<key>-upload`, `<key>-source`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from diagnostics.errors import InputError
+from diagnostics.pipeline.case import LogSource, accept_log_upload
+from diagnostics.ui import state
+from diagnostics.ui.components import show_error
+
+DEMO_LOG = "Demo delivery log (all endpoints)"
+UPLOAD = "Upload a file"
+
+
+def choose_log_source(key: str) -> LogSource | None:
+    """The log the agent picked, or None (nothing chosen yet, or an upload that is not a log)."""
+    config = state.config()
+    case = state.current_case()
+    demo = state.demo()
+    options: dict[str, LogSource | None] = {}
+    if case is not None and case.log_source:
+        source = LogSource.from_description(case.log_source, config)
+        if source is not None:
+            options[f"Case #{case.id}: {case.log_source}"] = source
+    if demo is not None:
+        options[DEMO_LOG] = LogSource(path=demo.log_path)
+    if config.get("logs", "url"):
+        options["Configured SQL source"] = LogSource(url=config.get("logs", "url"), table=config.get("logs", "table"))
+    options[UPLOAD] = None
+    choice = st.selectbox("Delivery log", list(options), key=f"{key}-choice")
+    if options[choice] is not None:
+        return options[choice]
+    upload = st.file_uploader("Delivery-log file (CSV, JSON Lines, Parquet, or a platform export)",
+                              key=f"{key}-upload")
+    if upload is None:
+        return st.session_state.get(f"{key}-source")
+    try:
+        source = accept_log_upload(config, upload.name, upload.getvalue())
+    except InputError as exc:
+        st.session_state.pop(f"{key}-source", None)  # the earlier upload is not shown under this file's error
+        show_error(exc, "The file was not loaded: ")
+        return None
+    st.session_state[f"{key}-source"] = source
+    return source
