@@ -278,10 +278,10 @@ def test_the_landing_page_opens_on_the_demo_case_with_its_secret(served_app, pag
     page.goto(base)
     _wait_for_app(page, "Triage a ticket")
     _wait_for_app(page, "demo workspace's example case")
-    assert page.get_by_label("Ticket reference").input_value() == EXAMPLE_TICKET
+    # the form's values arrive just after the page's text: wait for them, not a fixed time
+    playwright_api.expect(page.get_by_label("Ticket reference")).to_have_value(EXAMPLE_TICKET, timeout=30_000)
     assert page.get_by_text(DEMO_SECRET, exact=True).first.is_visible()
     assert page.get_by_role("button", name="Close case").is_visible()  # the sidebar holds the demo case
-    _settle(page)
     page.screenshot(path=str(ARTIFACTS / "landing-demo-case.png"), full_page=True)
 
 
