@@ -38,11 +38,6 @@ VIEWS = ("auto", "fleet", "endpoints")
 SCOPE = "_scope"
 
 MAX_PROBLEM_ROWS = 50
-# A Parquet log read in place is copied into memory first when it has at most this many rows: the
-# analyzers scan it about ten times, and a scan of the copy skips the Parquet decode and the
-# normalization (1M attempts: 2.1 s in place, 1.4 s with the copy). Larger logs stay in place, so
-# memory stays bounded by DuckDB's own spilling rather than by the log's size.
-MATERIALIZE_MAX_ROWS = 20_000_000
 
 
 def check_view(view: str) -> None:
@@ -68,8 +63,6 @@ def analyze_attempts(
     check_view(view)
     if attempts.row_count == 0:
         raise InputError("no delivery attempts to analyze (check the filters: --endpoint, --since, --until)")
-    if attempts.row_count <= MATERIALIZE_MAX_ROWS:
-        attempts.materialize()
     engine = DuckDBEngine(attempts.conn, attempts.name)
     table, subject = attempts.name, attempts.subject()
     if endpoint:

@@ -112,7 +112,7 @@ def test_filters_apply_to_files(small_log: dict[str, Path], fmt: str) -> None:
     frame = table.to_pandas()
     assert set(frame["endpoint"]) == {"ep_outage"}
     assert frame["attempted_at"].min().hour >= 22 and frame["attempted_at"].max() < datetime(2026, 3, 3, 6, tzinfo=UTC)
-    assert table.materialized is (fmt == "csv")  # Parquet is read in place
+    assert table.materialized  # a small Parquet file is typed into memory while it is checked
     assert table.row_count == len(frame)
 
 
@@ -212,12 +212,18 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         load_attempts([str(tmp_path)])
 
 
-def test_in_place_parquet_can_be_materialized(small_log: dict[str, Path], tmp_path: Path) -> None:
+def test_large_parquet_stays_in_place_and_can_be_materialized(
+    small_log: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import shutil
+
+    from diagnostics.logs import schema
 
     copy = tmp_path / "copy.parquet"
     shutil.copy(small_log["parquet"], copy)
+    monkeypatch.setattr(schema, "KEEP_IN_PLACE_ABOVE_ROWS", 11_999)  # "large": above the threshold
     table = load_attempts([str(copy)])
+    assert not table.materialized  # a view reading the file
     before = table.to_pandas(5)
     table.materialize()
     copy.unlink()  # the rows now live in memory

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnostics.logs import AttemptTable, load_attempts
+from diagnostics.logs import AttemptTable, load_attempts, schema
 from diagnostics.ui import logview
 
 ROWS = [
@@ -21,7 +21,7 @@ ROWS = [
 
 
 @pytest.fixture(params=["csv", "parquet"])
-def attempts(request: pytest.FixtureRequest, tmp_path: Path) -> AttemptTable:
+def attempts(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AttemptTable:
     lines = ["event_id,endpoint,event_type,attempted_at,status_code,error,duration_ms,response_body,payload"]
     for row in ROWS:
         cells = ['"' + str(v).replace('"', '""') + '"' if v != "" else "" for v in row]
@@ -29,6 +29,7 @@ def attempts(request: pytest.FixtureRequest, tmp_path: Path) -> AttemptTable:
     path = tmp_path / "log.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     if request.param == "parquet":  # read in place: the attempts table is a view on its connection
+        monkeypatch.setattr(schema, "KEEP_IN_PLACE_ABOVE_ROWS", 0)
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
