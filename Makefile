@@ -37,6 +37,8 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_app.py
 	$(PY) bench/bench_pull.py
+	$(PY) bench/bench_recovery.py
+	$(PY) bench/bench_resend.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

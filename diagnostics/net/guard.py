@@ -636,17 +636,22 @@ def build_pool(
     max_connections: int = 100,
     resolver: Resolver | None = None,
     limiter: ProbeLimiter | None = None,
+    keepalive_s: float = 0.0,
 ) -> httpcore.AsyncConnectionPool:
-    """A connection pool whose every connection goes through the guard, with no keep-alive.
+    """A connection pool whose every connection goes through the guard.
 
-    `network_backend=` is public httpcore API; the probe uses this pool directly.
+    No keep-alive by default: a probe judges a fresh connection per request. `keepalive_s` keeps
+    idle connections that long, for callers sending many requests to one host (a connector's
+    pages, a resend's events): each connection is still judged when it is opened, and the
+    requests after the first skip the TCP (and TLS) handshake. `network_backend=` is public
+    httpcore API; the probe uses this pool directly.
     """
     check_pinned_versions()
     return httpcore.AsyncConnectionPool(
         ssl_context=ssl_context if ssl_context is not None else default_ssl_context(),
         max_connections=max_connections,
-        max_keepalive_connections=0,
-        keepalive_expiry=0.0,
+        max_keepalive_connections=max_connections if keepalive_s > 0 else 0,
+        keepalive_expiry=keepalive_s,
         http1=True,
         http2=False,
         network_backend=GuardedBackend(policy, resolver=resolver, limiter=limiter),
@@ -659,11 +664,13 @@ def build_transport(
     ssl_context: ssl.SSLContext | None = None,
     max_connections: int = 100,
     resolver: Resolver | None = None,
+    keepalive_s: float = 0.0,
 ) -> httpx.AsyncHTTPTransport:
     """An httpx transport over `build_pool` (httpx 0.28 has no public hook: its private pool is replaced)."""
     context = ssl_context if ssl_context is not None else default_ssl_context()
     transport = httpx.AsyncHTTPTransport(verify=context, trust_env=False)
-    transport._pool = build_pool(policy, ssl_context=context, max_connections=max_connections, resolver=resolver)
+    transport._pool = build_pool(policy, ssl_context=context, max_connections=max_connections, resolver=resolver,
+                                 keepalive_s=keepalive_s)
     return transport
 
 
@@ -674,11 +681,13 @@ def guarded_client(
     max_connections: int = 100,
     resolver: Resolver | None = None,
     timeout: httpx.Timeout | float = 15.0,
+    keepalive_s: float = 0.0,
 ) -> httpx.AsyncClient:
     """The one way the project makes outbound HTTP requests: guarded, no redirects, no env proxies."""
     return httpx.AsyncClient(
         transport=build_transport(
-            policy, ssl_context=ssl_context, max_connections=max_connections, resolver=resolver
+            policy, ssl_context=ssl_context, max_connections=max_connections, resolver=resolver,
+            keepalive_s=keepalive_s,
         ),
         follow_redirects=False,
         trust_env=False,

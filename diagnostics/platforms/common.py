@@ -11,16 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-import httpcore
 import httpx
 
 from diagnostics.errors import InputError
 from diagnostics.net.guard import (
     AddressPolicy,
     BlockedDestination,
-    GuardedBackend,
     build_transport,
-    default_ssl_context,
 )
 from diagnostics.platforms.retry_after import RetryAfterTransport
 
@@ -73,13 +70,7 @@ def keepalive_transport(policy: AddressPolicy) -> httpx.AsyncHTTPTransport:
     more than 120 pages a minute would be refused halfway, and each page pays a TCP (and TLS)
     handshake.
     """
-    transport = build_transport(policy)  # checks the pinned httpx/httpcore versions its hook relies on
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=default_ssl_context(), max_connections=KEEPALIVE_CONNECTIONS,
-        max_keepalive_connections=KEEPALIVE_CONNECTIONS, keepalive_expiry=KEEPALIVE_S, http1=True, http2=False,
-        network_backend=GuardedBackend(policy),
-    )
-    return transport
+    return build_transport(policy, max_connections=KEEPALIVE_CONNECTIONS, keepalive_s=KEEPALIVE_S)
 
 
 @contextmanager

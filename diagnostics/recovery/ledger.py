@@ -6,12 +6,19 @@ answer is recorded as soon as it comes. A rerun skips every event with a 2xx. An
 intent has no answer was in flight when the run stopped: the receiver may or may not have it, so
 it is resent (with the same event id, for the receiver to dedupe) and reported as such.
 The secret is never written here; only the event id, times and the answer.
+
+A resend run writes through `intent`/`answer` (async): the writes of every send waiting at that
+moment are committed together in one transaction (one fsync, in a worker thread), and each send
+goes on only once its own write is committed. Ten sends in flight then share a disk flush
+instead of queueing for ten, and the event loop keeps serving the other sends meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +26,10 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS sends (
     id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, event_id TEXT NOT NULL, endpoint TEXT NOT NULL,
     url TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, status_code INTEGER, error TEXT,
     duration_ms REAL)"""
+
+
+INTENT = "INSERT INTO sends (run_id, event_id, endpoint, url, started_at) VALUES (?, ?, ?, ?, ?)"
+ANSWER = "UPDATE sends SET finished_at = ?, status_code = ?, error = ?, duration_ms = ? WHERE id = ?"
 
 
 def ledger_path(plan_path: str) -> Path:
@@ -39,6 +50,8 @@ class Ledger:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute(SCHEMA)
         self._lock = threading.Lock()
+        self._waiting: list[tuple[str, tuple[object, ...], asyncio.Future[int]]] = []
+        self._flusher: asyncio.Future[None] | None = None
 
     def delivered(self) -> set[str]:
         """Events that already got a 2xx (never sent again)."""
@@ -53,17 +66,49 @@ class Ledger:
         return {r[0] for r in rows}
 
     def record_intent(self, run_id: str, event_id: str, endpoint: str, url: str) -> int:
-        with self._lock:
-            cursor = self._conn.execute(
-                "INSERT INTO sends (run_id, event_id, endpoint, url, started_at) VALUES (?, ?, ?, ?, ?)",
-                (run_id, event_id, endpoint, url, _now()))
-            return int(cursor.lastrowid or 0)
+        return self._commit([(INTENT, (run_id, event_id, endpoint, url, _now()))])[0]
 
     def record_answer(self, row: int, status_code: int | None, error: str | None, duration_ms: float) -> None:
+        self._commit([(ANSWER, (_now(), status_code, error, round(duration_ms, 1), row))])
+
+    async def intent(self, run_id: str, event_id: str, endpoint: str, url: str) -> int:
+        """`record_intent`, committed together with the other writes waiting (returns once durable)."""
+        return await self._grouped(INTENT, (run_id, event_id, endpoint, url, _now()))
+
+    async def answer(self, row: int, status_code: int | None, error: str | None, duration_ms: float) -> None:
+        await self._grouped(ANSWER, (_now(), status_code, error, round(duration_ms, 1), row))
+
+    def _commit(self, writes: Sequence[tuple[str, tuple[object, ...]]]) -> list[int]:
+        """Run `writes` in one transaction; the row id of each (durable when this returns)."""
         with self._lock:
-            self._conn.execute(
-                "UPDATE sends SET finished_at = ?, status_code = ?, error = ?, duration_ms = ? WHERE id = ?",
-                (_now(), status_code, error, round(duration_ms, 1), row))
+            self._conn.execute("BEGIN")
+            try:
+                ids = [int(self._conn.execute(sql, params).lastrowid or 0) for sql, params in writes]
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            return ids
+
+    async def _grouped(self, sql: str, params: tuple[object, ...]) -> int:
+        waiting = asyncio.get_running_loop().create_future()
+        self._waiting.append((sql, params, waiting))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+        return await waiting
+
+    async def _flush(self) -> None:
+        """Commit what is waiting, then what arrived meanwhile, until nothing waits."""
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                ids = await asyncio.to_thread(self._commit, [(sql, params) for sql, params, _ in batch])
+            except Exception as exc:  # handed to every waiting send
+                for *_, waiting in batch:
+                    waiting.set_exception(exc)
+                continue
+            for (*_, waiting), row in zip(batch, ids, strict=True):
+                waiting.set_result(row)
 
     def rows(self, run_id: str | None = None) -> list[dict]:
         sql = "SELECT run_id, event_id, url, started_at, finished_at, status_code, error, duration_ms FROM sends"

@@ -13,6 +13,8 @@
 - Breaker: after `stop_after` consecutive failures no new send starts (sends already in flight,
   at most concurrency - 1, still finish): the result says where it stopped and why.
 - Ledger (`ledger.py`): intent before each request, answer as soon as it comes; a rerun resumes.
+  The writes of the sends in flight are committed together (group commit, in a worker thread).
+- Connections: kept alive between events (`KEEPALIVE_S`), each one judged by the guard when opened.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ from diagnostics.signatures import sign_headers
 DEFAULT_MAX_RATE = 100.0
 DEFAULT_STOP_AFTER = 10
 MAX_DEFAULT_CONCURRENCY = 16
+# Connections to the endpoint are kept between its events (each judged by the guard when opened):
+# a resend of a thousand events is one conversation with one host, not a thousand handshakes.
+KEEPALIVE_S = 30.0
 Progress = Callable[[int, int], None]
 
 
@@ -166,7 +171,7 @@ async def _send_all(run: RedeliverRun, payloads: dict[str, str], *, ledger: Ledg
             body = payloads[event_id].encode("utf-8")
             headers = {"content-type": "application/json", "user-agent": "webhook-doctor-redeliver",
                        **sign(event_id, body)}
-            row = ledger.record_intent(run.run_id, event_id, run.endpoint, run.to)
+            row = await ledger.intent(run.run_id, event_id, run.endpoint, run.to)  # on disk before the send
             sent_at = datetime.now(UTC)
             began = time.monotonic()
             status, error = None, None
@@ -180,7 +185,7 @@ async def _send_all(run: RedeliverRun, payloads: dict[str, str], *, ledger: Ledg
             except httpx.HTTPError as exc:
                 error = type(exc).__name__
             duration = (time.monotonic() - began) * 1000.0
-            ledger.record_answer(row, status, error, duration)
+            await ledger.answer(row, status, error, duration)
             run.sends.append({"event_id": event_id, "sent_at": sent_at.isoformat().replace("+00:00", "Z"),
                               "status_code": status, "error": error, "duration_ms": round(duration, 1)})
             ok = status is not None and 200 <= status <= 299
@@ -263,7 +268,8 @@ def redeliver(
 
     async def main() -> None:
         timeout = float(config.get("sender", "timeout_seconds", 15.0) or 15.0)
-        async with guarded_client(policy, timeout=timeout, max_connections=run.concurrency) as client:
+        async with guarded_client(policy, timeout=timeout, max_connections=run.concurrency,
+                                  keepalive_s=KEEPALIVE_S) as client:
             await _send_all(run, payloads, ledger=ledger, client=client, sign=sign, stop_after=stop,
                             progress=progress)
 
