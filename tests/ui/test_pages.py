@@ -13,6 +13,7 @@ from diagnostics.config import load_config
 from diagnostics.demo import EXAMPLE_TICKET, ROTATED_OUT_SECRET, DemoWorkspace
 from diagnostics.sandbox import DEMO_SECRET, SandboxHandle
 from diagnostics.signatures import sign_headers
+from tests.support.bad_files import BAD_FILE_IDS, BAD_FILES
 from tests.ui.conftest import blank_form, open_page
 
 PAGES = ("triage", "probe", "signature", "logs", "recovery", "coverage", "cases", "settings")
@@ -81,15 +82,7 @@ def test_triage_with_nothing_to_check_shows_a_message(app: AppTest) -> None:
     assert _store().find_cases("ZD-UI-EMPTY") == []
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "message"),
-    [
-        ("empty.csv", b"", "empty"),
-        ("wrong.txt", b"this is not a delivery log at all\x00\x01", "wrong.txt"),
-        ("columns.csv", b"name,age\nbob,4\n", "columns.csv"),
-        ("prose.csv", b"Dear support,\nour webhooks stopped arriving.\n", "first line is not a header"),
-    ],
-)
+@pytest.mark.parametrize(("name", "content", "message"), BAD_FILES, ids=BAD_FILE_IDS)
 def test_bad_uploads_show_a_message_and_leave_the_case_intact(
     app: AppTest, ui_sandbox: SandboxHandle, name: str, content: bytes, message: str
 ) -> None:
@@ -111,6 +104,30 @@ def test_bad_uploads_show_a_message_and_leave_the_case_intact(
     after = store.get_case(example.id)
     assert len(store.list_runs(example.id)) == runs_before
     assert (after.endpoint_url, after.log_source) == (example.endpoint_url, example.log_source)
+
+
+def _kept_uploads() -> list[str]:
+    uploads = load_config().workspace / "uploads"
+    return sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
+
+
+@pytest.mark.parametrize("page", ["logs", "recovery"])
+@pytest.mark.parametrize(("name", "content", "message"), BAD_FILES, ids=BAD_FILE_IDS)
+def test_bad_log_uploads_are_one_message_naming_the_file_and_keep_nothing(
+    app: AppTest, page: str, name: str, content: bytes, message: str
+) -> None:
+    # Given the page's delivery-log chooser on "Upload a file"
+    open_page(app, page)
+    app.selectbox(key=f"{page}-choice").set_value("Upload a file").run()
+    kept_before = _kept_uploads()
+    # When a bad file is uploaded
+    app.file_uploader(key=f"{page}-upload").upload(name, content, "application/octet-stream").run()
+    # Then one message names the file and the problem, with no server path, and nothing is kept
+    assert not app.exception
+    errors = _errors(app)
+    assert len(errors) == 1 and message in errors[0] and name in errors[0], errors
+    assert str(load_config().workspace) not in errors[0]
+    assert _kept_uploads() == kept_before
 
 
 def test_probe_page_draws_phase_timings_against_the_timeout(app: AppTest, ui_sandbox: SandboxHandle) -> None:
