@@ -6,18 +6,22 @@ the share of each version and the endpoints whose latest delivery still used an 
 needs before retiring the old one.
 
 *Breaking change*: the result of `schema_diff` between two versions of a type, as a finding: fail
-when a change can break a consumer's parser, pass when every change is additive.
+when a change can break a consumer's parser, pass when every change is additive. A release moves
+many types from one version to the next at once, so `version_change_findings` gives one finding
+per move (old version to new), listing every type it affects and what each basis (catalog
+schemas, logged payloads) saw, rather than one near-identical finding per type.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from diagnostics.analyzers.event_stats import VersionUse
 from diagnostics.findings import Finding, Severity, Status
-from diagnostics.schema_diff import ShapeDiff
+from diagnostics.schema_diff import Change, ShapeDiff
 from diagnostics.subscriptions import Subscription
 
 SOURCE = "analyzers.payload_versions"
@@ -123,31 +127,79 @@ def versions_summary(uses: Sequence[VersionUse], in_flight: Sequence[Finding]) -
 
 def change_finding(event_type: str, diff: ShapeDiff, *, basis: str) -> Finding | None:
     """The verdict on one type's change from `diff.old_label` to `diff.new_label` (None if identical)."""
-    if not diff.changes:
-        return None
-    breaking, additive = diff.breaking, diff.additive
-    evidence: list[tuple[str, Any]] = [("compared", f"{diff.old_label} → {diff.new_label}"), ("basis", basis),
-                                       ("breaking changes", len(breaking)), ("additive changes", len(additive))]
+    findings = version_change_findings([TypeChange(event_type, diff, basis)])
+    return findings[0] if findings else None
+
+
+@dataclass(frozen=True)
+class TypeChange:
+    """What one event type's move from one version to the next changed, and what showed it."""
+
+    event_type: str
+    diff: ShapeDiff
+    basis: str  # "catalog schemas", "logged payloads"
+    sampled: str = ""  # for logged payloads: how many of each version were compared
+
+
+def version_change_findings(changes: Sequence[TypeChange]) -> list[Finding]:
+    """One finding per payload change (a move from one version to the next), in first-seen order."""
+    moves: dict[tuple[str, str], list[TypeChange]] = {}
+    for change in changes:
+        if change.diff.changes:
+            moves.setdefault((change.diff.old_label, change.diff.new_label), []).append(change)
+    return [_version_change(old, new, members) for (old, new), members in moves.items()]
+
+
+def _distinct(changes: Iterable[Change]) -> list[Change]:
+    """The same field changed the same way in several types (or seen by both bases) counts once."""
+    seen: dict[tuple[str, str], Change] = {}
+    for change in changes:
+        seen.setdefault((change.kind, change.path), change)
+    return list(seen.values())
+
+
+def _version_change(old: str, new: str, members: Sequence[TypeChange]) -> Finding:
+    types = sorted({m.event_type for m in members})
+    bases = list(dict.fromkeys(m.basis for m in members))
+    all_changes = [c for m in members for c in m.diff.changes]
+    breaking = _distinct(c for c in all_changes if c.breaking)
+    additive = _distinct(c for c in all_changes if not c.breaking)
+    broken_types = sorted({m.event_type for m in members if m.diff.breaking})
+    evidence: list[tuple[str, Any]] = [
+        ("compared", f"{old} → {new}"), ("basis", "; ".join(bases)),
+        ("event types affected", len(types)), ("event types", ", ".join(types)),
+        ("breaking changes", len(breaking)), ("additive changes", len(additive)),
+    ]
     kinds: dict[str, int] = {}
     for change in breaking:
         kinds[change.kind] = kinds.get(change.kind, 0) + 1
     evidence += [(f"breaking: {kind}", count) for kind, count in sorted(kinds.items())]
-    samples = [c.to_row() for c in diff.changes]
+    if breaking and broken_types != types:
+        evidence.append(("event types with a breaking change", ", ".join(broken_types)))
+    rows = [{"event_type": m.event_type, "basis": m.basis, **({"sampled": m.sampled} if m.sampled else {}),
+             **c.to_row()} for m in members for c in m.diff.changes]
+    samples = sorted(rows, key=lambda r: (not r["breaking"], r["event_type"], r["basis"]))  # breaking ones shown first
+    where = types[0] if len(types) == 1 else f"{old} → {new}"
+    across = "" if len(types) == 1 else f" across {len(types)} event types"
+    subject = ", ".join(types)
     if not breaking:
         return Finding(
             code="breaking-payload-change", status=Status.PASS, severity=Severity.INFO,
-            title=f"{event_type}: only additive changes from {diff.old_label} to {diff.new_label}",
+            title=f"{where}: only additive changes{across}" + (f" from {old} to {new}" if len(types) == 1 else ""),
             summary=f"{len(additive)} additive change{'s' if len(additive) != 1 else ''}, e.g. {additive[0].detail}.",
-            subject=event_type, evidence=evidence, samples=samples, sample_total=len(samples), source=SOURCE,
+            subject=subject, evidence=evidence, samples=samples, sample_total=len(samples), source=SOURCE,
         )
+    first = breaking[0].detail
+    more = len(breaking) - 1
     return Finding(
         code="breaking-payload-change", status=Status.FAIL, severity=Severity.HIGH,
-        title=f"{event_type}: {len(breaking)} breaking change{'s' if len(breaking) != 1 else ''} "
-              f"from {diff.old_label} to {diff.new_label}",
-        summary=f"{breaking[0].detail[0].upper()}{breaking[0].detail[1:]}"
-                + (f", and {len(breaking) - 1} more breaking change{'s' if len(breaking) != 2 else ''}."
-                   if len(breaking) > 1 else "."),
-        subject=event_type, evidence=evidence, samples=samples, sample_total=len(samples), source=SOURCE,
+        title=f"{where}: {len(breaking)} breaking change{'s' if len(breaking) != 1 else ''}{across}"
+              + (f" from {old} to {new}" if len(types) == 1 else ""),
+        summary=f"{first[0].upper()}{first[1:]}"
+                + (f", and {more} more breaking change{'s' if more != 1 else ''}" if more else "")
+                + (f", in {len(broken_types)} event types ({', '.join(broken_types[:5])}"
+                   f"{' …' if len(broken_types) > 5 else ''})." if len(types) > 1 else "."),
+        subject=subject, evidence=evidence, samples=samples, sample_total=len(samples), source=SOURCE,
     )
 
 

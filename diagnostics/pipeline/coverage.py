@@ -32,9 +32,11 @@ from diagnostics.analyzers.event_stats_source import collect_source_stats
 from diagnostics.analyzers.payload_design import TypeDesign, judge_types, thin_payload_finding
 from diagnostics.analyzers.payload_schema import PayloadObservation, check_payloads
 from diagnostics.analyzers.payload_versions import (
+    TypeChange,
     change_finding,
     order_versions,
     unmatched_types_finding,
+    version_change_findings,
     versions_in_flight,
     versions_summary,
 )
@@ -79,28 +81,7 @@ def _parsed(text: str) -> Any:
         return None
 
 
-def _grouped_change_findings(diffs: list[tuple[str, ShapeDiff]], basis: str) -> list[Finding]:
-    """One finding per distinct change set: types that changed identically share a finding."""
-    groups: dict[tuple[Any, ...], list[tuple[str, ShapeDiff]]] = {}
-    for event_type, diff in diffs:
-        key = (diff.old_label, diff.new_label, tuple((c.kind, c.path, c.detail) for c in diff.changes))
-        groups.setdefault(key, []).append((event_type, diff))
-    findings = []
-    for members in groups.values():
-        names = [name for name, _ in members]
-        more = len(names) - 1
-        label = names[0] if not more else f"{names[0]} and {more} more event type{'s' if more != 1 else ''}"
-        finding = change_finding(label, members[0][1], basis=basis)
-        if finding is None:
-            continue
-        if len(names) > 1:
-            finding = replace(finding, evidence=(*finding.evidence, ("event types", ", ".join(names))),
-                              subject=", ".join(names))
-        findings.append(finding)
-    return findings
-
-
-def _catalog_version_changes(catalog: Catalog) -> list[Finding]:
+def _catalog_version_changes(catalog: Catalog) -> list[TypeChange]:
     """Diff consecutive catalog versions of every type that has several schemas."""
     diffs = []
     shaper = SchemaShaper()
@@ -109,11 +90,12 @@ def _catalog_version_changes(catalog: Catalog) -> list[Finding]:
         for old, new in itertools.pairwise(versions):
             old_shape = shaper.shape(old.schema, catalog.resolver())  # type: ignore[arg-type]
             new_shape = shaper.shape(new.schema, catalog.resolver())  # type: ignore[arg-type]
-            diffs.append((et.name, ShapeDiff(old.name, new.name, tuple(diff_shapes(old_shape, new_shape)))))
-    return _grouped_change_findings(diffs, basis="catalog schemas")
+            diffs.append(TypeChange(et.name, ShapeDiff(old.name, new.name, tuple(diff_shapes(old_shape, new_shape))),
+                                    basis="catalog schemas"))
+    return diffs
 
 
-def _logged_version_changes(stats: LogStats, catalog: Catalog) -> list[Finding]:
+def _logged_version_changes(stats: LogStats, catalog: Catalog) -> list[TypeChange]:
     """Diff the logged payloads of consecutive versions of each type delivered in several versions."""
     by_type: dict[str, dict[str, list[Any]]] = {}
     for logged in stats.payloads:
@@ -122,7 +104,7 @@ def _logged_version_changes(stats: LogStats, catalog: Catalog) -> list[Finding]:
         payload = _parsed(logged.payload)
         if payload is not None:
             by_type.setdefault(logged.event_type, {}).setdefault(logged.version, []).append(payload)
-    findings = []
+    changes = []
     for event_type, versions in sorted(by_type.items()):
         usable = {v: p for v, p in versions.items() if len(p) >= MIN_SAMPLES_PER_VERSION}
         et = catalog.event_types.get(event_type)
@@ -130,11 +112,9 @@ def _logged_version_changes(stats: LogStats, catalog: Catalog) -> list[Finding]:
         for old, new in itertools.pairwise(ordered):
             diff = ShapeDiff(old, new, tuple(diff_shapes(shape_of_samples(usable[old]), shape_of_samples(usable[new]),
                                                           from_samples=True)))
-            finding = change_finding(event_type, diff, basis=f"logged payloads ({len(usable[old])} and "
-                                                             f"{len(usable[new])} sampled)")
-            if finding is not None:
-                findings.append(finding)
-    return findings
+            changes.append(TypeChange(event_type, diff, basis="logged payloads",
+                                      sampled=f"{len(usable[old])} and {len(usable[new])}"))
+    return changes
 
 
 def run_coverage(
@@ -183,10 +163,12 @@ def run_coverage(
     payload_findings, designs, violations = _payload_findings(cat, stats, samples)
     findings += payload_findings
     versions_sent: dict[str, list[str]] | None = None
+    changes = _catalog_version_changes(cat)
     if stats is not None:
         version_findings, versions_sent = _version_findings(cat, stats, subs)
         findings += version_findings
-    findings += _catalog_version_changes(cat)
+        changes += _logged_version_changes(stats, cat)
+    findings += version_change_findings(changes)
 
     matrix = coverage_matrix(
         cat, observed, subs,
@@ -279,7 +261,7 @@ def _payload_findings(
 def _version_findings(
     catalog: Catalog, stats: LogStats, subs: Sequence[Subscription]
 ) -> tuple[list[Finding], dict[str, list[str]]]:
-    """Versions in flight, what changed between logged versions, and the versions sent per type."""
+    """Versions in flight and the versions sent per type."""
     order = {et.name: list(et.version_names) for et in catalog}
     in_flight = versions_in_flight(stats.versions, catalog_order=order, subscriptions=subs,
                                    window=_window_text(stats))
@@ -288,7 +270,7 @@ def _version_findings(
     for use in stats.versions:
         sent.setdefault(use.event_type, set()).add(use.version)
     versions_sent = {t: order_versions(v, order.get(t, ())) for t, v in sent.items()}
-    return [*findings, *_logged_version_changes(stats, catalog)], versions_sent
+    return findings, versions_sent
 
 
 # --- payload-diff ----------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from diagnostics.analyzers.event_stats import VersionUse
 from diagnostics.analyzers.payload_versions import (
+    TypeChange,
     change_finding,
     order_versions,
     unmatched_types_finding,
+    version_change_findings,
     versions_in_flight,
     versions_summary,
 )
@@ -68,6 +70,30 @@ def test_change_verdicts() -> None:
     additive = change_finding("invoice.paid", diff_samples([{"a": 1}], [{"a": 1, "tax": 2}]), basis="t")
     assert additive.status is Status.PASS and "only additive" in additive.title
     assert change_finding("invoice.paid", diff_samples([{"a": 1}], [{"a": 2}]), basis="t") is None
+
+
+def test_one_finding_per_version_move_listing_the_types_it_affects() -> None:
+    # Given a release removing `memo` from three types (seen in the catalog and in the log), then an additive one
+    removed = diff_samples([{"a": 1, "memo": "x"}], [{"a": 1}], old_label="v1", new_label="v2")
+    added = diff_samples([{"a": 1}], [{"a": 1, "tax": 2}], old_label="v2", new_label="v3")
+    changes = [TypeChange(t, removed, "catalog schemas") for t in ("order.paid", "invoice.paid", "refund.made")]
+    changes += [TypeChange("invoice.paid", removed, "logged payloads", sampled="5 and 7"),
+                TypeChange("invoice.paid", added, "catalog schemas"),
+                TypeChange("invoice.void", diff_samples([{"a": 1}], [{"a": 2}]), "catalog schemas")]
+    # When they are judged
+    release, later = version_change_findings(changes)
+    # Then the release is one failing finding naming its three types and one distinct breaking change
+    evidence = release.evidence_dict()
+    assert release.status is Status.FAIL and release.subject == "invoice.paid, order.paid, refund.made"
+    assert release.title == "v1 → v2: 1 breaking change across 3 event types"
+    assert (evidence["breaking changes"], evidence["event types affected"]) == (1, 3)
+    assert evidence["basis"] == "catalog schemas; logged payloads"
+    assert release.summary == "`memo` (string) was removed, in 3 event types (invoice.paid, order.paid, refund.made)."
+    assert {(r["event_type"], r["basis"], r.get("sampled", "")) for r in release.samples} == {
+        ("order.paid", "catalog schemas", ""), ("invoice.paid", "catalog schemas", ""),
+        ("refund.made", "catalog schemas", ""), ("invoice.paid", "logged payloads", "5 and 7")}
+    # and the additive move passes on its own, for its one type; the unchanged type makes no finding
+    assert later.status is Status.PASS and later.title == "invoice.paid: only additive changes from v2 to v3"
 
 
 def test_unmatched_types() -> None:

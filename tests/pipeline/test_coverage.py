@@ -68,16 +68,22 @@ def test_planted_versions_and_breaking_changes(planted) -> None:
     assert {f.subject for f in in_flight} == truth["versions_in_flight"]
     for finding in in_flight:
         assert {r["endpoint"]: r["pinned_version"] for r in finding.samples} == truth["pinned_behind"]
-    changes = by_code(outcome, "breaking-payload-change")
-    catalog_based = [f for f in changes if f.evidence_dict()["basis"] == "catalog schemas"]
-    assert len(catalog_based) == 1 and catalog_based[0].subject == "invoice.created, invoice.paid"
-    assert {(r["change"], r["field"]) for r in catalog_based[0].samples} == {
-        ("removed", truth["removed_in_v2"]), ("added", truth["added_in_v2"])}
-    logged = {f.subject: {(r["change"], r["field"]) for r in f.samples} for f in changes
-              if f.evidence_dict()["basis"].startswith("logged payloads")}
-    assert logged["invoice.created"] == {("removed", "data.memo"), ("added", "data.tax")}
+    # One finding for the v1 -> v2 change, listing both types and what each basis saw
+    [change] = by_code(outcome, "breaking-payload-change")
+    evidence = change.evidence_dict()
+    assert change.subject == "invoice.created, invoice.paid" and evidence["compared"] == "v1 → v2"
+    assert evidence["basis"] == "catalog schemas; logged payloads" and evidence["event types affected"] == 2
+    seen: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for row in change.samples:
+        seen.setdefault((row["basis"], row["event_type"]), set()).add((row["change"], row["field"]))
+    for event_type in ("invoice.created", "invoice.paid"):
+        assert seen["catalog schemas", event_type] == {("removed", truth["removed_in_v2"]),
+                                                       ("added", truth["added_in_v2"])}
+    assert seen["logged payloads", "invoice.created"] == {("removed", "data.memo"), ("added", "data.tax")}
     # The string amounts planted in three v2 invoice.paid payloads also show as a type change.
-    assert logged["invoice.paid"] == {("removed", "data.memo"), ("added", "data.tax"), ("type-changed", "data.amount")}
+    assert seen["logged payloads", "invoice.paid"] == {("removed", "data.memo"), ("added", "data.tax"),
+                                                       ("type-changed", "data.amount")}
+    assert [r["breaking"] for r in change.samples] == sorted((r["breaking"] for r in change.samples), reverse=True)
 
 
 def test_planted_schema_violations_say_which_field_how_often_since_when(planted) -> None:
