@@ -58,6 +58,31 @@ def test_opening_another_case_clears_the_signature_verdict_and_its_saved_note(ap
     assert _verdicts(app) == [] and not [s for s in app.success if "Saved as run" in s.value]
 
 
+def test_closing_the_case_empties_the_signature_form_it_filled(app: AppTest) -> None:
+    # Given a case whose captured request filled the Signature lab, and a secret typed for it
+    captured = _captured_request(DEMO_SECRET)
+    case = _store().create_case(ticket="ZD-STALE-FORM", endpoint_url="https://hooks.example.com/form",
+                                captured_request={"headers": {"webhook-id": "msg_1"}, "body": "{}"})
+    other = _store().create_case(ticket="ZD-STALE-FORM-2", endpoint_url="https://hooks.example.com/other",
+                                 captured_request=None)
+    app.session_state["case_id"] = case.id
+    open_page(app, "signature")
+    assert "webhook-id: msg_1" in app.text_area(key="sig-request").value
+    app.text_area(key="sig-request").input(captured)
+    app.text_input(key="sig-secret").input(DEMO_SECRET).run()
+    # When the case is closed
+    app.button(key="sidebar-close-case").click().run()
+    open_page(app, "signature")
+    # Then the form holds nothing of it, secret included
+    assert not app.exception
+    assert (app.text_area(key="sig-request").value, app.text_input(key="sig-url").value,
+            app.text_input(key="sig-secret").value) == ("", "", "")
+    # and a case without a captured request leaves the form empty too
+    app.session_state["case_id"] = other.id
+    open_page(app, "signature")
+    assert app.text_area(key="sig-request").value == ""
+
+
 def test_closing_the_case_clears_the_probe_results_made_for_it(app: AppTest, ui_sandbox: SandboxHandle) -> None:
     case = _store().create_case(ticket="ZD-STALE-PROBE", endpoint_url=ui_sandbox.url("/healthy"))
     app.session_state["case_id"] = case.id

@@ -71,10 +71,19 @@ def _generator() -> None:
         st.code(json.dumps(headers, indent=2), language="json")
 
 
+FORM_KEYS = ("sig-request", "sig-secret", "sig-previous", "sig-url")
+
+
 def _prefill_from_case() -> None:
-    """The open case's captured request fills the form once (the secret never does)."""
+    """The open case's captured request fills the form once (the secret never does); once that case is
+    closed or another is opened, what it filled in (and any secret typed for it) is emptied."""
     case = state.current_case()
-    if case is None or not case.captured_request or st.session_state.get("sig-filled-for") == case.id:
+    filled_for = st.session_state.get("sig-filled-for")
+    if filled_for is not None and filled_for != (case.id if case is not None else None):
+        for key in (*FORM_KEYS, "sig-filled-for"):
+            st.session_state.pop(key, None)
+        filled_for = None
+    if case is None or not case.captured_request or filled_for == case.id:
         return
     st.session_state["sig-filled-for"] = case.id
     st.session_state["sig-request"] = CapturedRequest.from_record(case.captured_request).as_text()
