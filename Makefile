@@ -36,6 +36,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_coverage.py
 	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_app.py
+	$(PY) bench/bench_pages.py
 	$(PY) bench/bench_pull.py
 	$(PY) bench/bench_recovery.py
 	$(PY) bench/bench_resend.py

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import pytest
 from diagnostics.demo import INFO_FILE, ROTATED_OUT_SECRET
 from diagnostics.sandbox import DEMO_SECRET
 from diagnostics.signatures import sign_headers
+from tests.support.processes import stop_process_group
 from tests.support.services import missing_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -98,12 +98,7 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         info = json.loads((workspace / "demo" / INFO_FILE).read_text())
         yield base, info
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
 
 
 @pytest.fixture(scope="module")
