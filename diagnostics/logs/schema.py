@@ -255,7 +255,7 @@ def _normalized_select(conn: duckdb.DuckDBPyConnection, stage: Stage, file_index
         if len(header) == 1 and any(d in header[0] for d in (";", "\t", "|", ",", ":")):
             hint = f"; the header is one column {header[0][:60]!r}: is the file delimited by another character?"
         elif header:
-            hint = f"; map them with --map {missing[0]}=<your column>"
+            hint = f"; map them with --map ({missing[0]}=<your column>)"
         raise InputError(
             f"missing required column(s) {', '.join(missing)} (found: {', '.join(header)[:200]}){hint}",
             file=stage.file,

@@ -30,6 +30,7 @@ from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, fingerprint_secret
 from diagnostics.logs import AttemptTable, load_attempts
+from diagnostics.logs.schema import sql_literal
 from diagnostics.net.databases import DatabasePolicy
 from diagnostics.pipeline.logs import analyze_attempts
 from diagnostics.pipeline.probe import make_test_event, probe_endpoint, send_event
@@ -542,12 +543,15 @@ def accept_log_upload(
     *,
     endpoint: str | None = None,
     max_bytes: int | None = None,
+    mapping: Mapping[str, str] | None = None,
 ) -> LogSource:
     """Keep an uploaded delivery log in the workspace, once it has been read successfully.
 
     Empty, oversized (`max_bytes`, default `[workspace] max_upload_bytes` or 200 MB) and
     unreadable files raise InputError naming the uploaded file; nothing is left in the workspace
-    for them, and no case is touched.
+    for them, and no case is touched. With a column `mapping` (a customer's CSV names its columns
+    its own way) the file is kept as the canonical Parquet it maps to, so every later run, a
+    reopened case included, reads it without the mapping.
     """
     if max_bytes is None:
         max_bytes = upload_limit(config)
@@ -559,11 +563,23 @@ def accept_log_upload(
     uploads.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(data).hexdigest()[:12]
     final = uploads / f"{digest}-{_safe_file_name(file_name)}"
+    if mapping:
+        spec = ",".join(f"{canon}={src}" for canon, src in sorted(mapping.items()))
+        final = uploads / f"{digest}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}-{Path(final.name).stem}.parquet"
     if not final.exists():
         with tempfile.TemporaryDirectory(dir=uploads, prefix=".incoming-") as incoming:
-            candidate = Path(incoming) / final.name  # same suffix: format detection reads it
+            candidate = Path(incoming) / f"{digest}-{_safe_file_name(file_name)}"  # same suffix: detection reads it
             candidate.write_bytes(data)
-            _check_log_file(candidate, file_name)
+            attempts = _read_log_file(candidate, file_name, mapping)
+            try:
+                if mapping:
+                    mapped = Path(incoming) / final.name
+                    copy = (f"COPY (SELECT * EXCLUDE (seq) FROM {attempts.name} ORDER BY seq) "  # noqa: S608 (our names)
+                            f"TO {sql_literal(str(mapped))} (FORMAT parquet)")
+                    attempts.conn.execute(copy)
+                    candidate = mapped
+            finally:
+                attempts.conn.close()
             os.replace(candidate, final)
     return LogSource(path=final, endpoint=endpoint)
 
@@ -599,18 +615,17 @@ def upload_limit(config: Config) -> int:
                          field="workspace.max_upload_bytes") from exc
 
 
-def _check_log_file(path: Path, shown_name: str) -> None:
+def _read_log_file(path: Path, shown_name: str, mapping: Mapping[str, str] | None = None) -> AttemptTable:
     """Read the file the way a run will; problems are reported under the name the user knows."""
     try:
-        attempts = load_attempts([str(path)])
+        attempts = load_attempts([str(path)], mapping=mapping or None)
     except InputError as exc:
         raise InputError(exc.message.replace(str(path), shown_name), file=shown_name, line=exc.line,
                          column=exc.column, field=exc.field) from exc
-    try:
-        if attempts.row_count == 0:
-            raise InputError("the file holds no delivery attempts", file=shown_name)
-    finally:
+    if attempts.row_count == 0:
         attempts.conn.close()
+        raise InputError("the file holds no delivery attempts", file=shown_name)
+    return attempts
 
 
 def redeliver(

@@ -59,7 +59,7 @@ FIELD_LABELS = {
     "--endpoint": "Endpoint",
     "--since": "Days",
     "--until": "Days",
-    "--map": "column mapping",
+    "--map": "Column mapping",
     "--table": "SQL table",
     "--query": "SQL query",
     "--concurrency": "Concurrency",

@@ -10,6 +10,7 @@ from diagnostics.cases import CaseStore
 from diagnostics.config import Config, load_config
 from diagnostics.errors import InputError
 from diagnostics.findings import Finding, Outcome, Severity, Status, fingerprint_secret
+from diagnostics.logs import load_attempts
 from diagnostics.pipeline.case import (
     REPORT_FORMATS,
     CapturedRequest,
@@ -241,6 +242,33 @@ def test_accepted_upload_is_kept_and_bad_uploads_leave_nothing(config: Config) -
         accept_log_upload(config, "wrong.csv", b"name,age\nbob,4\n")
     assert "wrong.csv" in str(info.value) and ".incoming" not in str(info.value)
     assert sorted(p.name for p in (config.workspace / "uploads").iterdir()) == [source.path.name]
+
+
+def test_an_upload_with_a_column_mapping_is_kept_as_the_canonical_log_it_maps_to(config: Config) -> None:
+    from diagnostics.pipeline.case import accept_log_upload
+
+    theirs = (
+        b"id,hook,created,code\n"
+        b"evt_1,ep_1,2026-03-02T10:00:00Z,500\n"
+        b"evt_1,ep_1,2026-03-02T10:01:00Z,200\n"
+    )
+    with pytest.raises(InputError) as info:
+        accept_log_upload(config, "theirs.csv", theirs)
+    assert "map them with --map (event_id=<your column>)" in str(info.value)
+    mapping = {"event_id": "id", "endpoint": "hook", "attempted_at": "created", "status_code": "code"}
+    source = accept_log_upload(config, "theirs.csv", theirs, mapping=mapping)
+    assert source.path is not None and source.path.suffix == ".parquet"
+    assert accept_log_upload(config, "theirs.csv", theirs, mapping=dict(reversed(mapping.items()))) == source
+    attempts = load_attempts([str(source.path)])  # a reopened case reads it without the mapping
+    try:
+        rows = attempts.conn.execute(
+            "SELECT event_id, endpoint, attempt, status_code FROM attempts ORDER BY attempt").fetchall()
+    finally:
+        attempts.conn.close()
+    assert rows == [("evt_1", "ep_1", 1, 500), ("evt_1", "ep_1", 2, 200)]
+    with pytest.raises(InputError, match="no such column"):
+        accept_log_upload(config, "theirs.csv", theirs, mapping={**mapping, "event_id": "ident"})
+    assert sorted(p.suffix for p in (config.workspace / "uploads").iterdir()) == [".parquet"]
 
 
 def test_a_part_that_did_not_run_again_is_unchecked_not_fixed() -> None:

@@ -130,6 +130,47 @@ def test_bad_log_uploads_are_one_message_naming_the_file_and_keep_nothing(
     assert _kept_uploads() == kept_before
 
 
+THEIR_COLUMNS = b"id,hook,created,code\nevt_m1,ep_m,2026-03-02T10:00:00Z,500\nevt_m1,ep_m,2026-03-02T10:01:00Z,200\n"
+
+
+@pytest.mark.parametrize("page", ["logs", "recovery"])
+def test_a_file_with_its_own_column_names_is_mapped_in_the_pages_column_mapping_field(app: AppTest, page: str) -> None:
+    # Given a CSV whose columns the customer named their own way, uploaded as it is
+    open_page(app, page)
+    app.selectbox(key=f"{page}-choice").set_value("Upload a file").run()
+    app.file_uploader(key=f"{page}-upload").upload("theirs.csv", THEIR_COLUMNS, "text/csv").run()
+    # Then the message names the page's own field, never a command-line flag
+    errors = _errors(app)
+    assert len(errors) == 1 and "'Column mapping'" in errors[0] and "--" not in errors[0], errors
+    # When the agent maps the columns in that field
+    app.text_input(key=f"{page}-mapping").input(
+        "event_id=id, endpoint=hook, attempted_at=created, status_code=code").run()
+    # Then the log loads: no error, and the kept upload is the canonical Parquet it maps to
+    assert not app.exception and not _errors(app), _errors(app)
+    assert any(name.endswith("-theirs.parquet") for name in _kept_uploads())
+
+
+def test_triage_maps_an_uploaded_log_with_the_column_mapping_field(app: AppTest) -> None:
+    app.radio(key="triage-log-choice").set_value("Upload a file").run()
+    app.text_input(key="triage-ticket").input("ZD-UI-MAP")
+    app.file_uploader(key="triage-upload").upload("theirs.csv", THEIR_COLUMNS, "text/csv")
+    app.text_input(key="triage-mapping").input("event_id=id, endpoint=hook, attempted_at=created, status_code=code")
+    app.button(key="triage-run").click().run()
+    assert not app.exception and not _errors(app), _errors(app)
+    case = next(c for c in _store().find_cases("ZD-UI-MAP"))
+    assert case.log_source.endswith("-theirs.parquet")
+    assert _store().list_runs(case.id)[0].kinds == ("logs",)
+
+
+def test_a_malformed_column_mapping_is_named_as_the_pages_field(app: AppTest) -> None:
+    open_page(app, "logs")
+    app.selectbox(key="logs-choice").set_value("Upload a file").run()
+    app.file_uploader(key="logs-upload").upload("theirs.csv", THEIR_COLUMNS, "text/csv").run()
+    app.text_input(key="logs-mapping").input("event_id").run()
+    assert _errors(app) == ["The file was not loaded: field 'Column mapping': entry 'event_id' is not "
+                            "canonical=source (for example event_id=id)"]
+
+
 def test_probe_page_draws_phase_timings_against_the_timeout(app: AppTest, ui_sandbox: SandboxHandle) -> None:
     open_page(app, "probe")
     app.text_input(key="probe-url").input(ui_sandbox.url("/slow/50"))

@@ -30,6 +30,7 @@ from diagnostics.ui.components import (
     show_findings,
     show_reply,
 )
+from diagnostics.ui.logsource import column_mapping_field, upload_mapping
 
 FIELD_LABELS = {"captured request": "Captured request", "delivery log endpoint": "Only this endpoint in the log",
                 "ticket text": "Ticket text"}
@@ -39,7 +40,8 @@ LOG_CHOICES = ("No delivery log", "Upload a file", "Configured SQL source", "Dem
 NO_LOG, UPLOAD, SQL, DEMO, CASE_LOG = LOG_CHOICES
 # Everything the form holds for one case: emptied when that case is closed.
 FORM_KEYS = ("triage-ticket", "triage-customer", "triage-url", "triage-profile", "triage-secret", "triage-captured",
-             "triage-log-choice", "triage-log-endpoint", "triage-sql-endpoint", "triage-ticket-text", "triage-intake")
+             "triage-log-choice", "triage-log-endpoint", "triage-mapping", "triage-sql-endpoint", "triage-ticket-text",
+             "triage-intake")
 
 
 def _case_log(config: Config) -> LogSource | None:
@@ -101,7 +103,8 @@ def _build_case(log_choice: str, upload: object, log_endpoint: str) -> Case:
     if log_choice == UPLOAD:
         if upload is None:
             raise InputError("choose a delivery-log file to upload, or pick 'No delivery log'", field="delivery log")
-        log_source = accept_log_upload(config, upload.name, upload.getvalue(), endpoint=endpoint)  # type: ignore[attr-defined]
+        log_source = accept_log_upload(config, upload.name, upload.getvalue(), endpoint=endpoint,  # type: ignore[attr-defined]
+                                       mapping=upload_mapping(st.session_state.get("triage-mapping", "")))
     elif log_choice == SQL:
         log_source = LogSource(url=config.get("logs", "url"), table=config.get("logs", "table"), endpoint=endpoint)
     elif log_choice == DEMO:
@@ -275,6 +278,7 @@ def main() -> None:
         if log_choice == UPLOAD:
             upload = st.file_uploader("Delivery-log file (CSV, JSON Lines, Parquet, or a platform export)",
                                       key="triage-upload")
+            column_mapping_field("triage-mapping")
         if log_choice == SQL:
             try:
                 endpoints = state.sql_endpoint_choices()
