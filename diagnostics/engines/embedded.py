@@ -3,6 +3,7 @@ over a Parquet file read in place). Spills to disk past its memory limit."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -10,7 +11,17 @@ import duckdb
 
 from diagnostics.engines.base import Engine, check_details_path
 from diagnostics.errors import InputError
-from diagnostics.logs.schema import sql_literal
+from diagnostics.logs.schema import quote, sql_literal
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _with_datetimes(row: tuple[Any, ...], zoned: list[int]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in zoned:
+        if values[i] is not None:
+            values[i] = _EPOCH + timedelta(microseconds=values[i])
+    return tuple(values)
 
 
 class DuckDBEngine(Engine):
@@ -22,8 +33,19 @@ class DuckDBEngine(Engine):
         self.table = table
 
     def fetch(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        cursor = self.conn.execute(sql)
-        return [d[0] for d in cursor.description], cursor.fetchall()
+        """Rows of a SELECT. Zoned timestamps come back as epoch microseconds, turned into UTC
+        datetimes here: DuckDB's own conversion goes through zoneinfo per value and took 80% of
+        fetching a replay plan's 43,000 events."""
+        relation = self.conn.sql(sql)
+        if relation is None:
+            return [], []
+        names = list(relation.columns)
+        zoned = [i for i, kind in enumerate(relation.types) if str(kind) == "TIMESTAMP WITH TIME ZONE"]
+        if not zoned:
+            return names, relation.fetchall()
+        columns = ", ".join(f"epoch_us({quote(n)})" if i in zoned else quote(n) for i, n in enumerate(names))
+        data = relation.project(columns).fetchall()
+        return names, [_with_datetimes(row, zoned) for row in data]
 
     def materialize(self, name: str, select: str) -> None:
         self.conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.compile(select)}")
