@@ -52,3 +52,11 @@ def read_text_file(path: str, what: str = "file", max_bytes: int = DEFAULT_MAX_C
     """Read a user-named file as bytes, at most `max_bytes` (a device or pipe reports no size),
     turning OS errors into an InputError that names the file."""
     return read_capped(path, max_bytes, what)
+
+
+def read_token(value: str) -> str:
+    """An API token from standard input (`--token -`); a token on the command line is refused."""
+    if value != "-":
+        raise InputError("pass the token on standard input with --token - (a token on the command line ends up in "
+                         "shell history and process lists)", field="--token")
+    return sys.stdin.readline().strip()

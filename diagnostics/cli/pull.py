@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from diagnostics.cli._common import read_token
 from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
-from diagnostics.errors import InputError
 from diagnostics.logs.timestamps import parse_user_time
-from diagnostics.net.guard import AddressPolicy
 from diagnostics.platforms import CONNECTORS
 from diagnostics.platforms.common import PullResult
 from diagnostics.platforms.convoy import DEFAULT_BASE_URL as CONVOY_BASE_URL
 from diagnostics.platforms.github import DEFAULT_BASE_URL as GITHUB_BASE_URL
 from diagnostics.platforms.hookdeck import DEFAULT_BASE_URL as HOOKDECK_BASE_URL
+from diagnostics.platforms.settings import api_base_url, api_policy
 from diagnostics.platforms.svix import DEFAULT_BASE_URL as SVIX_BASE_URL
 
 
@@ -30,8 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     svix = platforms.add_parser("svix", help="Svix: the attempts of one endpoint of one app")
     svix.add_argument("--app", required=True, help="Svix app id (app_...) or uid")
     svix.add_argument("--endpoint", required=True, help="Svix endpoint id (ep_...) or uid")
-    svix.add_argument("--base-url", default=SVIX_BASE_URL,
-                      help=f"Svix API base URL (default: {SVIX_BASE_URL}; a regional or self-hosted server)")
+    svix.add_argument("--base-url",
+                      help=f"Svix API base URL (default: [platforms.svix] base_url, else {SVIX_BASE_URL}; a regional "
+                      "or self-hosted server)")
     _common(svix)
     svix.set_defaults(handler=_pull_svix)
     github = platforms.add_parser("github", help="GitHub: the deliveries of one repository or organization webhook")
@@ -39,24 +40,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     scope.add_argument("--repo", help="OWNER/NAME of the repository whose webhook it is")
     scope.add_argument("--org", help="organization login, for an organization webhook")
     github.add_argument("--hook", required=True, help="the webhook's numeric id (Settings > Webhooks, in its URL)")
-    github.add_argument("--base-url", default=GITHUB_BASE_URL,
-                        help=f"GitHub API base URL (default: {GITHUB_BASE_URL}; GitHub Enterprise Server: "
-                        "https://HOST/api/v3)")
+    github.add_argument("--base-url",
+                        help=f"GitHub API base URL (default: [platforms.github] base_url, else "
+                        f"{GITHUB_BASE_URL}; GitHub Enterprise Server: https://HOST/api/v3)")
     _common(github)
     github.set_defaults(handler=_pull_github)
     hookdeck = platforms.add_parser("hookdeck", help="Hookdeck: the attempts of one connection or destination")
     target = hookdeck.add_mutually_exclusive_group(required=True)
     target.add_argument("--connection", help="Hookdeck connection id (web_...)")
     target.add_argument("--destination", help="Hookdeck destination id (des_...)")
-    hookdeck.add_argument("--base-url", default=HOOKDECK_BASE_URL,
-                          help=f"Hookdeck API base URL with its version (default: {HOOKDECK_BASE_URL})")
+    hookdeck.add_argument("--base-url",
+                          help="Hookdeck API base URL with its version (default: [platforms.hookdeck] base_url, else "
+                          f"{HOOKDECK_BASE_URL})")
     _common(hookdeck)
     hookdeck.set_defaults(handler=_pull_hookdeck)
     convoy = platforms.add_parser("convoy", help="Convoy: the delivery attempts to one endpoint of one project")
     convoy.add_argument("--project", required=True, help="Convoy project id")
     convoy.add_argument("--endpoint", required=True, help="Convoy endpoint id")
-    convoy.add_argument("--base-url", default=CONVOY_BASE_URL,
-                        help=f"Convoy API root (default: Convoy Cloud US, {CONVOY_BASE_URL}; EU: "
+    convoy.add_argument("--base-url",
+                        help=f"Convoy API root (default: [platforms.convoy] base_url, else Convoy Cloud US, "
+                        f"{CONVOY_BASE_URL}; EU: "
                         "https://eu.getconvoy.cloud/api; self-hosted: https://HOST/api)")
     _common(convoy)
     convoy.set_defaults(handler=_pull_convoy)
@@ -71,13 +74,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", required=True, metavar="FILE.json", help="where to write the attempts")
 
 
-def _read_token(value: str) -> str:
-    if value != "-":
-        raise InputError("pass the token on standard input with --token - (a token on the command line ends up in "
-                         "shell history and process lists)", field="--token")
-    return sys.stdin.readline().strip()
-
-
 def _progress(pages: int, attempts: int) -> None:
     print(f"\rpage {pages}: {attempts:,} attempts", end="", file=sys.stderr, flush=True)
 
@@ -87,6 +83,11 @@ def _summary(result: PullResult) -> int:
     state = "complete" if result.done else f"partial: resume from {result.next_cursor}"
     print(f"pulled {result.attempts:,} attempts in {result.pages} page(s) to {result.path} ({state})")
     return 0
+
+
+def _api(args: argparse.Namespace, config: Config) -> dict[str, object]:
+    """The API's base URL (flag, [platforms.<name>], public default) and the guard's policy for it."""
+    return {"base_url": api_base_url(config, args.platform, args.base_url), "policy": api_policy(config)}
 
 
 def _window(args: argparse.Namespace) -> dict[str, object]:
@@ -99,28 +100,28 @@ def _window(args: argparse.Namespace) -> dict[str, object]:
 
 def _pull_svix(args: argparse.Namespace, config: Config) -> int:
     return _summary(CONNECTORS["svix"](
-        token=_read_token(args.token), app_id=args.app, endpoint_id=args.endpoint, output=args.output,
-        policy=AddressPolicy.from_config(config), base_url=args.base_url, progress=_progress, **_window(args),
+        token=read_token(args.token), app_id=args.app, endpoint_id=args.endpoint, output=args.output,
+        progress=_progress, **_api(args, config), **_window(args),
     ))
 
 
 def _pull_github(args: argparse.Namespace, config: Config) -> int:
     return _summary(CONNECTORS["github"](
-        token=_read_token(args.token), repo=args.repo, org=args.org, hook_id=args.hook, output=args.output,
-        policy=AddressPolicy.from_config(config), base_url=args.base_url, progress=_progress, **_window(args),
+        token=read_token(args.token), repo=args.repo, org=args.org, hook_id=args.hook, output=args.output,
+        progress=_progress, **_api(args, config), **_window(args),
     ))
 
 
 def _pull_hookdeck(args: argparse.Namespace, config: Config) -> int:
     return _summary(CONNECTORS["hookdeck"](
-        token=_read_token(args.token), connection_id=args.connection, destination_id=args.destination,
-        output=args.output, policy=AddressPolicy.from_config(config), base_url=args.base_url, progress=_progress,
+        token=read_token(args.token), connection_id=args.connection, destination_id=args.destination,
+        output=args.output, progress=_progress, **_api(args, config),
         **_window(args),
     ))
 
 
 def _pull_convoy(args: argparse.Namespace, config: Config) -> int:
     return _summary(CONNECTORS["convoy"](
-        token=_read_token(args.token), project_id=args.project, endpoint_id=args.endpoint, output=args.output,
-        policy=AddressPolicy.from_config(config), base_url=args.base_url, progress=_progress, **_window(args),
+        token=read_token(args.token), project_id=args.project, endpoint_id=args.endpoint, output=args.output,
+        progress=_progress, **_api(args, config), **_window(args),
     ))

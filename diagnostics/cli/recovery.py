@@ -6,17 +6,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from diagnostics.cli._common import add_output_options
+from diagnostics.cli._common import add_output_options, read_token
 from diagnostics.cli.commands import COMMANDS
 from diagnostics.config import Config
+from diagnostics.errors import InputError
 from diagnostics.findings import Outcome
 from diagnostics.logs import parse_mapping
 from diagnostics.logs.detect import FORMATS
 from diagnostics.logs.timestamps import parse_user_time
+from diagnostics.platforms.resend import RESENDERS
 from diagnostics.recovery.categories import CATEGORIES, SAFE_BY_DEFAULT, parse_categories
 from diagnostics.recovery.exports import EXPORT_FORMATS
 from diagnostics.recovery.received import ID_COLUMNS
-from diagnostics.recovery.redeliver import redeliver
+from diagnostics.recovery.redeliver import RedeliverRun, redeliver
 from diagnostics.recovery.redeliver_report import run_outcome
 from diagnostics.recovery.run import reconcile_received, replay_plan
 
@@ -73,12 +75,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     resend = subparsers.add_parser(
         "redeliver",
         help=COMMANDS["redeliver"].help,
-        description="Resend the events of a replay-plan JSON file (never_reached and rejected by default) through "
-        "the SSRF guard, signed with our scheme, each with its original id. A rerun of the same plan skips events "
-        "already answered 2xx (the ledger beside the plan).",
+        description="Resend the events of a replay-plan JSON file (never_reached and rejected by default): directly "
+        "to --to through the SSRF guard, signed with our scheme, each with its original id; or --via a platform's "
+        "own resend call (Svix, GitHub, Hookdeck, Convoy), which signs with the customer's real secret and shows "
+        "the resend in its dashboard. A rerun of the same plan skips events already answered 2xx (the ledger "
+        "beside the plan).",
     )
     resend.add_argument("--plan", required=True, metavar="PLAN.json", help="replay-plan --format json output")
-    resend.add_argument("--to", required=True, metavar="URL", help="where to send (the endpoint's URL)")
+    where = resend.add_mutually_exclusive_group(required=True)
+    where.add_argument("--to", metavar="URL", help="where to send directly (the endpoint's URL)")
+    where.add_argument("--via", choices=sorted(RESENDERS), help="resend with this platform's own API instead")
+    resend.add_argument("--token", metavar="-", help="with --via: '-' reads the platform's API token from stdin")
+    resend.add_argument("--app", help="with --via svix: the Svix app id (the plan's endpoint is the Svix endpoint)")
+    resend.add_argument("--repo", help="with --via github: OWNER/NAME of the repository whose hook the plan is for")
+    resend.add_argument("--org", help="with --via github: the organization, for an organization hook")
+    resend.add_argument("--hook", help="with --via github: the hook's numeric id (default: the plan's endpoint)")
+    resend.add_argument("--project", help="with --via convoy: the Convoy project id (default: the one the log names)")
+    resend.add_argument("--base-url", help="with --via: the platform's API base URL (default: [platforms.<name>] "
+                        "base_url, else its public API)")
     resend.add_argument("--secret", action="append", default=[], metavar="S",
                         help="signing secret for this run only, never stored; '-' reads it from stdin")
     resend.add_argument("--rate", type=float, help="sends per second (default: from the endpoint's record, at most "
@@ -141,9 +155,26 @@ def _progress_bar(done: int, total: int) -> None:
 def _redeliver(args: argparse.Namespace, config: Config) -> Outcome:
     from diagnostics.cli.signatures import read_secrets
 
+    progress = _progress_bar if sys.stderr.isatty() else None
+    if args.via:
+        return run_outcome(_redeliver_via(args, config, progress))
     secret = None if args.dry_run and not args.secret else read_secrets(args.secret)[0]
     run = redeliver(args.plan, args.to, config=config, secret=secret, rate=args.rate, concurrency=args.concurrency,
                     categories=parse_categories(args.categories), allow=args.allow, dry_run=args.dry_run,
                     stop_after=args.stop_after, endpoint=args.endpoint, log=args.log,
-                    progress=_progress_bar if sys.stderr.isatty() else None)
+                    progress=progress)
     return run_outcome(run)
+
+
+def _redeliver_via(args: argparse.Namespace, config: Config, progress: object) -> RedeliverRun:
+    from diagnostics.recovery.redeliver_via import redeliver_via
+
+    if args.secret:
+        raise InputError("--via resends with the platform's own signature: give no --secret", field="--secret")
+    token = None if args.token is None else read_token(args.token)
+    return redeliver_via(args.plan, args.via, config=config, token=token, base_url=args.base_url,
+                         scope={"app": args.app, "repo": args.repo, "org": args.org, "hook": args.hook,
+                                "project": args.project},
+                         rate=args.rate, concurrency=args.concurrency, categories=parse_categories(args.categories),
+                         dry_run=args.dry_run, stop_after=args.stop_after, endpoint=args.endpoint, log=args.log,
+                         allow=args.allow, progress=progress)  # type: ignore[arg-type]

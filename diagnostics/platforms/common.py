@@ -4,6 +4,7 @@ answered with JSON, the time window, and the one-line wording of network and HTT
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from diagnostics.net.guard import (
 from diagnostics.platforms.retry_after import RetryAfterTransport
 
 TIMEOUT_S = 30.0
+_PATH_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 KEEPALIVE_S = 30.0  # an idle API connection is closed after this long
 # A page's attempts in one encoder call (twice as fast as one call per attempt), every attempt and
 # every field starting its own line: the importer locates (and orders ties of) records by line.
@@ -41,6 +43,14 @@ class PullResult:
     done: bool = False
     next_cursor: str | None = None  # where a stopped pull would resume (Svix iterator, GitHub cursor URL)
     waits: list[float] = field(default_factory=list)  # Retry-After waits honoured, in seconds
+
+
+def check_path_id(value: str | None, what: str) -> str:
+    """A platform id that goes into a URL path; anything that would bend the path is refused."""
+    text = str(value or "").strip()
+    if not _PATH_ID.match(text):
+        raise InputError(f"{what} must be a platform id (letters, digits, _ and -), not {text[:40]!r}", field=what)
+    return text
 
 
 def check_pull_options(platform: str, token: str, max_attempts: int | None) -> str:

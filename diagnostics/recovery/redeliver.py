@@ -23,7 +23,7 @@ import asyncio
 import math
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -67,6 +67,8 @@ class RedeliverRun:
     sends: list[dict[str, Any]] = field(default_factory=list)
     stopped: str | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    via: str | None = None  # the platform whose API resent the events (`redeliver --via`); None: sent directly
+    needs: str = "payload"  # what an event needs from the log to be resent (`without_payload` lacks it)
     ledger: str = ""
     elapsed_s: float = 0.0
 
@@ -80,6 +82,7 @@ class RedeliverRun:
             "rate_per_second": self.rate, "concurrency": self.concurrency, "categories": list(self.categories),
             "selected": self.selected, "already_delivered": len(self.already_delivered),
             "without_payload": self.without_payload, "resent_after_interruption": self.in_flight_before,
+            "via": self.via, "needs": self.needs,
             "to_send": len(self.to_send), "sent": len(self.sends), "delivered": self.delivered,
             "failed": len(self.sends) - self.delivered, "not_sent": len(self.to_send) - len(self.sends),
             "stopped": self.stopped, "ledger": self.ledger,
@@ -150,9 +153,26 @@ def load_payloads(sources: Sequence[str], endpoint: str, event_ids: Sequence[str
     return {r[0]: r[1] for r in rows}
 
 
-async def _send_all(run: RedeliverRun, payloads: dict[str, str], *, ledger: Ledger, client: httpx.AsyncClient,
-                    sign: Callable[[str, bytes], dict[str, str]], stop_after: int,
-                    progress: Progress | None) -> None:
+Send = Callable[[str], Awaitable[tuple[int | None, str | None]]]
+"""One event's resend: (status code, or None and the error kind)."""
+
+
+async def _post_signed(client: httpx.AsyncClient, to: str, body: bytes,
+                       headers: dict[str, str]) -> tuple[int | None, str | None]:
+    try:
+        response = await client.post(to, content=body, headers=headers)
+    except BlockedDestination as exc:
+        return None, f"blocked: {exc.describe()}"
+    except httpx.TimeoutException:
+        return None, "timeout"
+    except httpx.HTTPError as exc:
+        return None, type(exc).__name__
+    return response.status_code, None
+
+
+async def send_all(run: RedeliverRun, send: Send, *, ledger: Ledger, stop_after: int,
+                   progress: Progress | None) -> None:
+    """Send `run.to_send` with `send`: paced slots, `run.concurrency` at a time, the breaker, the ledger."""
     start = time.monotonic()
     failures = 0
     done = 0
@@ -168,22 +188,10 @@ async def _send_all(run: RedeliverRun, payloads: dict[str, str], *, ledger: Ledg
                 await asyncio.sleep(delay)
             if run.stopped:
                 return
-            body = payloads[event_id].encode("utf-8")
-            headers = {"content-type": "application/json", "user-agent": "webhook-doctor-redeliver",
-                       **sign(event_id, body)}
             row = await ledger.intent(run.run_id, event_id, run.endpoint, run.to)  # on disk before the send
             sent_at = datetime.now(UTC)
             began = time.monotonic()
-            status, error = None, None
-            try:
-                response = await client.post(run.to, content=body, headers=headers)
-                status = response.status_code
-            except BlockedDestination as exc:
-                error = f"blocked: {exc.describe()}"
-            except httpx.TimeoutException:
-                error = "timeout"
-            except httpx.HTTPError as exc:
-                error = type(exc).__name__
+            status, error = await send(event_id)
             duration = (time.monotonic() - began) * 1000.0
             await ledger.answer(row, status, error, duration)
             run.sends.append({"event_id": event_id, "sent_at": sent_at.isoformat().replace("+00:00", "Z"),
@@ -201,23 +209,25 @@ async def _send_all(run: RedeliverRun, payloads: dict[str, str], *, ledger: Ledg
     run.elapsed_s = time.monotonic() - start
 
 
-def redeliver(
-    plan_path: str,
-    to: str,
-    *,
-    config: Config,
-    secret: str | None,
-    rate: float | None = None,
-    concurrency: int | None = None,
-    categories: Sequence[str] = SAFE_BY_DEFAULT,
-    allow: Sequence[str] = (),
-    dry_run: bool = False,
-    stop_after: int | None = None,
-    endpoint: str | None = None,
-    log: Sequence[str] = (),
-    progress: Progress | None = None,
-) -> RedeliverRun:
-    """Resend the plan's selected events to `to` (see the module doc); InputError before any send."""
+@dataclass
+class Selection:
+    """A plan read and checked, its run set up, and what the ledger says was already done."""
+
+    plan: dict[str, Any]
+    run: RedeliverRun
+    stop_after: int
+    chosen: list[str]
+    done: set[str]
+    in_flight: set[str]
+
+    @property
+    def pending(self) -> list[str]:
+        return [i for i in self.chosen if i not in self.done]
+
+
+def select(plan_path: str, to: str, *, config: Config, rate: float | None, concurrency: int | None,
+           categories: Sequence[str], dry_run: bool, stop_after: int | None, endpoint: str | None) -> Selection:
+    """Everything a resend checks before it may send: the plan, the categories, the pace, the ledger."""
     plan = read_plan(plan_path)
     if endpoint and endpoint != plan["endpoint"]:
         raise InputError(f"the plan is for endpoint {plan['endpoint']!r}, not {endpoint!r}", file=plan_path,
@@ -225,10 +235,6 @@ def redeliver(
     unknown = [c for c in categories if c not in CATEGORIES]
     if unknown:
         raise InputError(f"unknown categories {', '.join(unknown)}", field="--categories")
-    policy = AddressPolicy.from_config(config, allow)
-    check_destination(to, policy)
-    if not dry_run and not secret:
-        raise InputError("a signing secret is needed to resend (--secret -); or use --dry-run", field="--secret")
     max_rate = float(config.get("recovery", "max_rate_per_second", DEFAULT_MAX_RATE) or DEFAULT_MAX_RATE)
     chosen_rate, chosen_concurrency = choose_pace(plan.get("pace") or {}, rate, concurrency, max_rate)
     stop = int(stop_after if stop_after is not None else config.get("recovery", "stop_after_failures",
@@ -249,11 +255,37 @@ def redeliver(
     if previous:
         previous.close()
     run.already_delivered = [i for i in chosen if i in done]
-    pending = [i for i in chosen if i not in done]
+    return Selection(plan=plan, run=run, stop_after=stop, chosen=chosen, done=done, in_flight=in_flight)
+
+
+def redeliver(
+    plan_path: str,
+    to: str,
+    *,
+    config: Config,
+    secret: str | None,
+    rate: float | None = None,
+    concurrency: int | None = None,
+    categories: Sequence[str] = SAFE_BY_DEFAULT,
+    allow: Sequence[str] = (),
+    dry_run: bool = False,
+    stop_after: int | None = None,
+    endpoint: str | None = None,
+    log: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> RedeliverRun:
+    """Resend the plan's selected events to `to` (see the module doc); InputError before any send."""
+    policy = AddressPolicy.from_config(config, allow)
+    check_destination(to, policy)
+    if not dry_run and not secret:
+        raise InputError("a signing secret is needed to resend (--secret -); or use --dry-run", field="--secret")
+    chosen = select(plan_path, to, config=config, rate=rate, concurrency=concurrency, categories=categories,
+                    dry_run=dry_run, stop_after=stop_after, endpoint=endpoint)
+    plan, run, pending = chosen.plan, chosen.run, chosen.pending
     payloads = load_payloads(log or plan.get("sources") or [], plan["endpoint"], pending) if pending else {}
     run.without_payload = [i for i in pending if i not in payloads]
     run.to_send = [i for i in pending if i in payloads]
-    run.in_flight_before = [i for i in run.to_send if i in in_flight]
+    run.in_flight_before = [i for i in run.to_send if i in chosen.in_flight]
     if dry_run or not run.to_send:
         return run
     scheme = str(config.get("signature", "scheme", "standard-webhooks"))
@@ -264,14 +296,20 @@ def redeliver(
                                  options=options))
 
     sign(run.to_send[0], b"{}")  # a bad secret or scheme fails here, before the ledger exists
-    ledger = Ledger(path)
+    ledger = Ledger(ledger_path(plan_path))
 
     async def main() -> None:
         timeout = float(config.get("sender", "timeout_seconds", 15.0) or 15.0)
         async with guarded_client(policy, timeout=timeout, max_connections=run.concurrency,
                                   keepalive_s=KEEPALIVE_S) as client:
-            await _send_all(run, payloads, ledger=ledger, client=client, sign=sign, stop_after=stop,
-                            progress=progress)
+
+            async def send(event_id: str) -> tuple[int | None, str | None]:
+                body = payloads[event_id].encode("utf-8")
+                headers = {"content-type": "application/json", "user-agent": "webhook-doctor-redeliver",
+                           **sign(event_id, body)}
+                return await _post_signed(client, run.to, body, headers)
+
+            await send_all(run, send, ledger=ledger, stop_after=chosen.stop_after, progress=progress)
 
     try:
         asyncio.run(main())

@@ -22,7 +22,7 @@ def run_outcome(run: RedeliverRun) -> Outcome:
     elif run.without_payload:
         status, severity = Status.WARN, Severity.MEDIUM
         title = (f"{counted(run.delivered, 'event')} resent to {run.to}; {len(run.without_payload)} could not be: "
-                 "no payload in the log")
+                 f"no {run.needs} in the log")
     elif not run.to_send:
         status, severity = Status.PASS, Severity.INFO
         done = counted(len(run.already_delivered), "event")
@@ -32,12 +32,15 @@ def run_outcome(run: RedeliverRun) -> Outcome:
         title = f"{counted(run.delivered, 'event')} resent to {run.to}, each answered 2xx"
     summary = (f"{counted(run.selected, 'event')} of the plan in {', '.join(run.categories)}; "
                f"{len(run.already_delivered)} already had a 2xx from an earlier run (skipped), "
-               f"{len(run.without_payload)} have no payload in the log. "
-               f"Paced at {run.rate:g}/s with {run.concurrency} at a time; every event keeps its own id.")
+               f"{len(run.without_payload)} have no {run.needs} in the log. "
+               f"Paced at {run.rate:g}/s with {run.concurrency} at a time; "
+               + (f"{run.via} resent each event through its own API, signed with the customer's secret, so the "
+                  f"resends show in {run.via}'s dashboard." if run.via else "every event keeps its own id."))
     evidence = (
         ("endpoint", run.endpoint), ("sent to", run.to), ("categories", ", ".join(run.categories)),
         ("selected", run.selected), ("already delivered (skipped)", len(run.already_delivered)),
-        ("without payload (not sent)", len(run.without_payload)),
+        ("resent through", run.via or "directly (signed by us)"),
+        (f"without {run.needs} (not sent)", len(run.without_payload)),
         ("resent after an interrupted run", len(run.in_flight_before)),
         ("sent", len(run.sends)), ("answered 2xx", run.delivered), ("failed", len(failed)),
         ("not sent", data["not_sent"]), ("rate per second", run.rate), ("concurrency", run.concurrency),

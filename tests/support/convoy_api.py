@@ -33,10 +33,10 @@ TOKEN = "CO.loopback.api-key-0000000000"
 ROOT = f"/api/v1/projects/{PROJECT}"
 
 
-def response_shape(path: str, status: str = "200") -> OAS30Validator:
-    """The response schema the OpenAPI document gives for GET `path` and `status`."""
+def response_shape(path: str, status: str = "200", method: str = "get") -> OAS30Validator:
+    """The response schema the OpenAPI document gives for `method` `path` and `status`."""
     doc = description(DOC)
-    schema = doc["paths"][path]["get"]["responses"][status]["content"]["application/json"]["schema"]
+    schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
     return OAS30Validator({**schema, "components": doc["components"]})
 
 
@@ -47,6 +47,7 @@ DELIVERY_PAGE = response_shape(DELIVERIES_PATH)
 ATTEMPT_LIST = response_shape(ATTEMPTS_PATH)
 ENDPOINT_SHAPE = response_shape(ENDPOINT_PATH)
 ERROR_SHAPE = response_shape(ENDPOINT_PATH, "404")
+RESEND_SHAPE = response_shape("/v1/projects/{projectID}/eventdeliveries/{eventDeliveryID}/resend", method="put")
 # What `pull convoy` writes: Convoy's paged envelope around delivery attempts.
 PULLED_SHAPE = OAS30Validator({
     "allOf": [{"$ref": "#/components/schemas/util.ServerResponse"},
@@ -78,6 +79,8 @@ class Seen:
     requests: list[dict[str, Any]] = field(default_factory=list)
     rate_limit_at: int | None = 3  # answer 429 to this request (1-based), once
     html: bool = False
+    resends: list[dict[str, Any]] = field(default_factory=list)  # every resend call (`redeliver --via convoy`)
+    resend_limit_at: int | None = 1  # answer 429 to this resend (1-based), once
 
 
 class ConvoyHandler(ApiHandler):
@@ -136,6 +139,24 @@ class ConvoyHandler(ApiHandler):
                       "prev_page_cursor": content[0]["uid"] if content and start else ""}
         self.reply(DELIVERY_PAGE, 200, {"status": True, "message": "Event deliveries fetched successfully",
                                         "data": {"content": content, "pagination": pagination}})
+
+
+    def do_PUT(self) -> None:
+        """`PUT /v1/projects/{projectID}/eventdeliveries/{eventDeliveryID}/resend`: 200, the delivery."""
+        url = urlparse(self.path)
+        self.seen.resends.append({"method": "PUT", "path": url.path, "auth": self.headers.get("Authorization")})
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return self.error(401, "Invalid API Key")
+        if len(self.seen.resends) == self.seen.resend_limit_at:
+            self.seen.resend_limit_at = None
+            return self.error(429, "rate limit exceeded", {"Retry-After": "1"})
+        prefix, suffix = f"{ROOT}/eventdeliveries/", "/resend"
+        uid = url.path[len(prefix):-len(suffix)] if url.path.startswith(prefix) and url.path.endswith(suffix) else ""
+        delivery = next((d for d in DELIVERIES if d["uid"] == uid), None)
+        if delivery is None:
+            return self.error(404, "event delivery not found")
+        return self.reply(RESEND_SHAPE, 200, {"status": True, "message": "App event processed for retry successfully",
+                                              "data": {**delivery, "status": "Scheduled"}})
 
 
 @contextmanager

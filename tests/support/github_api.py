@@ -28,6 +28,10 @@ DELIVERIES: list[dict[str, Any]] = list(reversed(json.loads(FIXTURE.read_text())
 REPO, HOOK = "acme/shop", 4242
 TOKEN = "ghp_loopbacktoken0000000000000000000000"
 PAGE_SHAPE = OAS30Validator({"type": "array", "items": GITHUB_ITEM})
+HOOK_OBJECT = {"type": "Repository", "id": HOOK, "name": "web", "active": True, "events": ["push"],
+               "config": {"content_type": "json", "url": "https://shop.example.com/hooks", "insecure_ssl": "0"},
+               "updated_at": "2026-03-01T00:00:00Z", "created_at": "2026-03-01T00:00:00Z",
+               "url": f"https://api.github.com/repos/{REPO}/hooks/{HOOK}"}
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Seen:
     requests: list[dict[str, Any]] = field(default_factory=list)
     limit_at: int | None = 2  # answer the secondary rate limit to this request (1-based), once
     hostile: bool = False
+    resends: list[dict[str, Any]] = field(default_factory=list)  # every redeliver call (`redeliver --via github`)
+    resend_limit_at: int | None = 1  # answer 429 with Retry-After to this redeliver (1-based), once
 
 
 def cursor(position: int) -> str:
@@ -53,6 +59,8 @@ class GitHubHandler(ApiHandler):
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self.answer(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest",
                                     "status": "401"})
+        if url.path == f"/repos/{REPO}/hooks/{HOOK}":
+            return self.answer(200, HOOK_OBJECT)
         if url.path != f"/repos/{REPO}/hooks/{HOOK}/deliveries":
             return self.answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest",
                                     "status": "404"})
@@ -69,6 +77,23 @@ class GitHubHandler(ApiHandler):
             headers["Link"] = (f'<http://{host}{url.path}?per_page={per_page}&cursor={cursor(start + per_page)}>; '
                                f'rel="next"')
         return self.answer(200, page, headers)
+
+
+    def do_POST(self) -> None:
+        """`POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts`: 202 Accepted."""
+        url = urlparse(self.path)
+        self.seen.resends.append({"method": "POST", "path": url.path, "auth": self.headers.get("Authorization"),
+                                  "version": self.headers.get("X-GitHub-Api-Version")})
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return self.answer(401, {"message": "Bad credentials", "status": "401"})
+        if len(self.seen.resends) == self.seen.resend_limit_at:
+            self.seen.resend_limit_at = None
+            return self.answer(429, {"message": "You have exceeded a secondary rate limit."}, {"Retry-After": "1"})
+        prefix, suffix = f"/repos/{REPO}/hooks/{HOOK}/deliveries/", "/attempts"
+        number = url.path[len(prefix):-len(suffix)] if url.path.startswith(prefix) and url.path.endswith(suffix) else ""
+        if not number.isdigit() or int(number) not in {d["id"] for d in DELIVERIES}:
+            return self.answer(404, {"message": "Not Found", "status": "404"})
+        return self.answer(202, {})
 
 
 @contextmanager

@@ -39,6 +39,7 @@ EVENT_PAGE = OAS30Validator(component(DOC, "EventPaginatedResult"))
 CONNECTION_SHAPE = OAS30Validator(component(DOC, "Connection"))
 DESTINATION_SHAPE = OAS30Validator(component(DOC, "Destination"))
 ERROR_SHAPE = OAS30Validator(component(DOC, "APIErrorResponse"))
+RETRIED_SHAPE = OAS30Validator(component(DOC, "RetriedEvent"))
 STAMP = "2026-03-01T00:00:00.000Z"
 
 
@@ -92,6 +93,8 @@ class Seen:
     rate_limit_at: int | None = 4  # answer 429 to this request (1-based), once
     html: bool = False
     ignore_event_filter: bool = False
+    resends: list[dict[str, Any]] = field(default_factory=list)  # every retry call (`redeliver --via hookdeck`)
+    resend_limit_at: int | None = 1  # answer 429 to this retry (1-based), once
 
 
 class HookdeckHandler(ApiHandler):
@@ -152,6 +155,24 @@ class HookdeckHandler(ApiHandler):
         body = {"pagination": pagination, "count": len(rows), "models": models}
         assert not list(shape.iter_errors(body))
         self.answer(200, body)
+
+
+    def do_POST(self) -> None:
+        """`POST /events/{id}/retry`: 200, a RetriedEvent (the event, with one more attempt)."""
+        url = urlparse(self.path)
+        self.seen.resends.append({"method": "POST", "path": url.path, "auth": self.headers.get("Authorization")})
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return self.error(401, "UNAUTHORIZED", "Invalid API key")
+        if len(self.seen.resends) == self.seen.resend_limit_at:
+            self.seen.resend_limit_at = None
+            return self.error(429, "TOO_MANY_REQUESTS", "Rate limit exceeded", {"Retry-After": "1"})
+        event_id = url.path.removeprefix("/events/").removesuffix("/retry")
+        event = next((e for e in EVENTS if e["id"] == event_id), None)
+        if event is None or not url.path.endswith("/retry"):
+            return self.error(404, "NOT_FOUND", "Resource not found")
+        body = {**event, "attempts": event["attempts"] + 1}
+        assert not list(RETRIED_SHAPE.iter_errors(body))
+        return self.answer(200, body)
 
 
 @contextmanager

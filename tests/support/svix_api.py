@@ -26,6 +26,9 @@ ATTEMPTS: list[dict[str, Any]] = json.loads(FIXTURE.read_text())["data"]
 APP, ENDPOINT = "app_shop", ATTEMPTS[0]["endpointId"]
 TOKEN = "testsk_loopback-token.us"
 PAGE_SHAPE = OAS30Validator(component("svix-openapi.json", "ListResponse_MessageAttemptOut_"))
+ENDPOINT_SHAPE = OAS30Validator(component("svix-openapi.json", "EndpointOut"))
+ENDPOINT_OBJECT = {"id": ENDPOINT, "url": ATTEMPTS[0]["url"], "description": "shop", "metadata": {},
+                   "createdAt": "2026-03-01T00:00:00Z", "updatedAt": "2026-03-01T00:00:00Z"}
 
 
 @dataclass
@@ -33,6 +36,8 @@ class Seen:
     requests: list[dict[str, Any]] = field(default_factory=list)
     rate_limit_at: int | None = 2  # answer 429 to this request (1-based), once
     html: bool = False
+    resends: list[dict[str, Any]] = field(default_factory=list)  # every resend call (`redeliver --via svix`)
+    resend_limit_at: int | None = 1  # answer 429 to this resend (1-based), once
 
 
 class SvixHandler(ApiHandler):
@@ -46,6 +51,9 @@ class SvixHandler(ApiHandler):
             return self.answer(200, "<html><body>Svix dashboard</body></html>", content_type="text/html")
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self.answer(401, {"code": "authentication_failed", "detail": "Invalid token"})
+        if url.path == f"/api/v1/app/{APP}/endpoint/{ENDPOINT}":
+            assert not list(ENDPOINT_SHAPE.iter_errors(ENDPOINT_OBJECT))
+            return self.answer(200, ENDPOINT_OBJECT)
         if url.path != f"/api/v1/app/{APP}/attempt/endpoint/{ENDPOINT}":
             return self.answer(404, {"code": "not_found", "detail": "Entity not found"})
         if len(self.seen.requests) == self.seen.rate_limit_at:
@@ -60,6 +68,24 @@ class SvixHandler(ApiHandler):
         page = {"data": data, "iterator": data[-1]["id"] if data else None, "prevIterator": None, "done": done}
         assert not list(PAGE_SHAPE.iter_errors(page))
         return self.answer(200, page)
+
+
+    def do_POST(self) -> None:
+        """`POST /api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend`: 202, an EmptyResponse."""
+        url = urlparse(self.path)
+        call = {"method": "POST", "path": url.path, "auth": self.headers.get("Authorization"),
+                "idempotency_key": self.headers.get("idempotency-key")}
+        self.seen.resends.append(call)
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return self.answer(401, {"code": "authentication_failed", "detail": "Invalid token"})
+        if len(self.seen.resends) == self.seen.resend_limit_at:
+            self.seen.resend_limit_at = None
+            return self.answer(429, {"code": "rate_limited", "detail": "Too many requests"}, {"Retry-After": "1"})
+        prefix, suffix = f"/api/v1/app/{APP}/msg/", f"/endpoint/{ENDPOINT}/resend"
+        msg = url.path[len(prefix):-len(suffix)] if url.path.startswith(prefix) and url.path.endswith(suffix) else ""
+        if msg not in {a["msgId"] for a in ATTEMPTS}:
+            return self.answer(404, {"code": "not_found", "detail": "Entity not found"})
+        return self.answer(202, {})
 
 
 @contextmanager

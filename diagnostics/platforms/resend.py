@@ -1,0 +1,221 @@
+"""Resending events through the platform's own API (`redeliver --via`), so the resend shows in the
+platform's dashboard and is signed with the customer's real secret by the platform itself.
+
+One `Resender` per platform, listed in RESENDERS. Each knows the scope it needs (its flags), how
+to check the token and the scope with one read before anything is sent (`check`), which id of an
+event its resend call takes (`id_key`: a key of the canonical `native_ids` column, or the event
+id itself), and the call (`resend`), taken from the platform's description:
+
+- Svix: `POST /api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend` (202) through the
+  official SDK, with an idempotency key per plan and message, so a rerun after a kill that resends
+  an event already in flight is deduplicated by Svix itself.
+- GitHub: `POST {hook}/deliveries/{delivery_id}/attempts` (202) with the numeric delivery id.
+- Hookdeck: `POST /events/{id}/retry` (200).
+- Convoy: `PUT /v1/projects/{projectID}/eventdeliveries/{eventDeliveryID}/resend` (200).
+
+Every call goes through the SSRF guard (`common.guarded_http`, 429 + Retry-After waited out);
+the token lives in request headers only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from diagnostics.errors import InputError
+from diagnostics.net.guard import BlockedDestination
+from diagnostics.platforms import convoy, github, hookdeck, svix
+from diagnostics.platforms.common import check_path_id, network_error
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the platform said to one resend call: its status, or why there was none."""
+
+    status_code: int | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Resender:
+    """How one platform resends one event."""
+
+    platform: str
+    label: str
+    default_base_url: str
+    id_key: str  # the native id its call takes ("event_id": the event id as logged)
+    scope_flags: tuple[str, ...]  # the command-line flags of its scope, for the help and messages
+    describe: Callable[[Mapping[str, str]], str]  # the scope in words (the ledger's `url`)
+    check: Callable[[httpx.AsyncClient, str, str, Mapping[str, str]], Any]  # async: token and scope, or InputError
+    resend: Callable[[httpx.AsyncClient, str, str, Mapping[str, str], str, str], Any]  # async -> Answer
+
+
+def _bearer(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": "webhook-doctor",
+            **extra}
+
+
+async def _read_scope(http: httpx.AsyncClient, url: str, headers: dict[str, str], platform: str, base_url: str,
+                      what: str, fix: str, field: str) -> None:
+    """One GET of the scope's own object: a 200, or one line saying what is wrong (token, scope)."""
+    try:
+        response = await http.get(url, headers=headers)
+    except (BlockedDestination, httpx.RequestError) as exc:
+        raise network_error(platform, base_url, exc) from None
+    status = response.status_code
+    if status == 200:
+        return
+    if status in (401, 403):
+        raise InputError(f"{platform} refused the token ({status}): it is expired, revoked or cannot resend; "
+                         "pass a token that may retry deliveries with --token -", field="--token")
+    if status == 404:
+        raise InputError(f"{platform} has no {what} (404); {fix}", field=field)
+    raise InputError(f"{platform} answered {status} checking {what}")
+
+
+async def _answer(http: httpx.AsyncClient, method: str, url: str, headers: dict[str, str]) -> Answer:
+    """One resend call; a refused or failed connection is an answer without status, like a send's."""
+    try:
+        response = await http.request(method, url, headers=headers)
+    except BlockedDestination as exc:
+        return Answer(None, f"blocked: {exc.describe()}")
+    except httpx.TimeoutException:
+        return Answer(None, "timeout")
+    except httpx.HTTPError as exc:
+        return Answer(None, type(exc).__name__)
+    return Answer(response.status_code)
+
+
+# Svix ---------------------------------------------------------------------------------------------
+
+def _svix_client(http: httpx.AsyncClient, base_url: str, token: str) -> tuple[Any, Any]:
+    from svix.api.client import AuthenticatedClient
+    from svix.api.endpoint import EndpointAsync
+    from svix.api.message_attempt import MessageAttemptAsync
+
+    client = AuthenticatedClient(base_url=base_url, token=token, retry_schedule=svix.SDK_RETRY_SCHEDULE,
+                                 timeout=svix.TIMEOUT_S, follow_redirects=False, raise_on_unexpected_status=True,
+                                 headers={"user-agent": "webhook-doctor"})
+    return EndpointAsync(client, http), MessageAttemptAsync(client, http)
+
+
+async def _svix_check(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str]) -> None:
+    from svix.exceptions import HttpError
+
+    endpoints, _ = _svix_client(http, base_url, token)
+    try:
+        await endpoints.get(scope["app"], scope["endpoint"])
+    except HttpError as exc:
+        if exc.status_code in (401, 403):
+            raise InputError(f"Svix refused the API token ({exc.status_code}): it is expired, revoked or for another "
+                             "environment; pass one from the Svix dashboard (API Access) with --token -",
+                             field="--token") from None
+        if exc.status_code == 404:
+            raise InputError(f"Svix has no app {scope['app']!r} with endpoint {scope['endpoint']!r} (404); copy both "
+                             "ids from the Svix dashboard", field="--app") from None
+        raise InputError(f"Svix answered {exc.status_code} checking the endpoint") from None
+    except (BlockedDestination, httpx.RequestError) as exc:
+        raise network_error("Svix", base_url, exc) from None
+    except ValueError:
+        raise InputError(f"{base_url} answered with something that is not the Svix API: check --base-url",
+                         field="--base-url") from None
+
+
+async def _svix_resend(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str],
+                       native_id: str, idempotency_key: str) -> Answer:
+    from svix.api.message_attempt import MessageAttemptResendOptions
+    from svix.exceptions import HttpError
+
+    _, attempts = _svix_client(http, base_url, token)
+    try:
+        await attempts.resend(scope["app"], native_id, scope["endpoint"],
+                              MessageAttemptResendOptions(idempotency_key=idempotency_key))
+    except HttpError as exc:
+        return Answer(exc.status_code)
+    except BlockedDestination as exc:
+        return Answer(None, f"blocked: {exc.describe()}")
+    except httpx.TimeoutException:
+        return Answer(None, "timeout")
+    except httpx.HTTPError as exc:
+        return Answer(None, type(exc).__name__)
+    return Answer(202)
+
+
+# GitHub -------------------------------------------------------------------------------------------
+
+def _github_headers(token: str) -> dict[str, str]:
+    return _bearer(token, Accept="application/vnd.github+json", **{"X-GitHub-Api-Version": github.API_VERSION})
+
+
+def _github_hook_id(scope: Mapping[str, str]) -> str:
+    """--hook, else the plan's endpoint (a pulled export names the hook by its numeric id)."""
+    return scope.get("hook") or scope["endpoint"]
+
+
+def _github_hook(base_url: str, scope: Mapping[str, str]) -> str:
+    deliveries = github.scope_path(repo=scope.get("repo"), org=scope.get("org"), hook_id=_github_hook_id(scope))
+    return base_url.rstrip("/") + deliveries.removesuffix("/deliveries")
+
+
+async def _github_check(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str]) -> None:
+    await _read_scope(http, _github_hook(base_url, scope), _github_headers(token), "GitHub", base_url,
+                      f"hook {_github_hook_id(scope)} that this token can see",
+                      "check --repo/--org and --hook, and the token's access", "--hook")
+
+
+async def _github_resend(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str],
+                         native_id: str, idempotency_key: str) -> Answer:
+    url = f"{_github_hook(base_url, scope)}/deliveries/{int(native_id)}/attempts"
+    return await _answer(http, "POST", url, _github_headers(token))
+
+
+# Hookdeck -----------------------------------------------------------------------------------------
+
+async def _hookdeck_check(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str]) -> None:
+    url = f"{base_url.rstrip('/')}/destinations/{check_path_id(scope['endpoint'], '--endpoint')}"
+    await _read_scope(http, url, _bearer(token), "Hookdeck", base_url, f"destination {scope['endpoint']!r} in this "
+                      "project", "the plan's endpoint must be a Hookdeck destination id (des_...)", "--endpoint")
+
+
+async def _hookdeck_resend(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str],
+                           native_id: str, idempotency_key: str) -> Answer:
+    url = f"{base_url.rstrip('/')}/events/{check_path_id(native_id, 'event id')}/retry"
+    return await _answer(http, "POST", url, _bearer(token))
+
+
+# Convoy -------------------------------------------------------------------------------------------
+
+def _convoy_project(base_url: str, scope: Mapping[str, str]) -> str:
+    return f"{base_url.rstrip('/')}/v1/projects/{convoy.check_id(scope.get('project'), '--project')}"
+
+
+async def _convoy_check(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str]) -> None:
+    url = f"{_convoy_project(base_url, scope)}/endpoints/{convoy.check_id(scope['endpoint'], '--endpoint')}"
+    await _read_scope(http, url, _bearer(token), "Convoy", base_url,
+                      f"endpoint {scope['endpoint']!r} in project {scope.get('project')!r}",
+                      "check --project and the plan's endpoint", "--project")
+
+
+async def _convoy_resend(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str],
+                         native_id: str, idempotency_key: str) -> Answer:
+    url = f"{_convoy_project(base_url, scope)}/eventdeliveries/{check_path_id(native_id, 'event delivery id')}/resend"
+    return await _answer(http, "PUT", url, _bearer(token))
+
+
+RESENDERS: dict[str, Resender] = {
+    "svix": Resender("svix", "Svix", svix.DEFAULT_BASE_URL, "event_id", ("--app",),
+                     lambda s: f"svix:app/{s['app']}/endpoint/{s['endpoint']}", _svix_check, _svix_resend),
+    "github": Resender("github", "GitHub", github.DEFAULT_BASE_URL, "delivery_id", ("--repo", "--org"),
+                       lambda s: f"github:{'repos/' + s['repo'] if s.get('repo') else 'orgs/' + s.get('org', '')}"
+                                 f"/hooks/{_github_hook_id(s)}", _github_check, _github_resend),
+    "hookdeck": Resender("hookdeck", "Hookdeck", hookdeck.DEFAULT_BASE_URL, "event_id", (),
+                         lambda s: f"hookdeck:destination/{s['endpoint']}", _hookdeck_check, _hookdeck_resend),
+    "convoy": Resender("convoy", "Convoy", convoy.DEFAULT_BASE_URL, "event_delivery_id", ("--project",),
+                       lambda s: f"convoy:project/{s.get('project')}/endpoint/{s['endpoint']}", _convoy_check,
+                       _convoy_resend),
+}
+"""The platforms `redeliver --via` can resend through. New platform: a Resender here, a loopback
+server answering its resend call, and a test in tests/platforms/test_resend.py."""
