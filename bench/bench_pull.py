@@ -9,7 +9,9 @@ serialized once before timing. In this process, interleaved --repeat times (medi
             transport, the scope check, the events and attempts walks, the filter check, and the
             file written (`<output>.part`, renamed);
 - baseline: the same walk over the same pages with a bare `httpx.AsyncClient` (no guard, no
-            retry layer, nothing written): GET, `.json()`, follow the cursor.
+            retry layer, nothing written): GET, `.json()`, follow the cursor;
+- orjson:   the same bare walk parsing with orjson, as the connector does, so the second ratio
+            shows what the guard, the retry layer, the filters and the file cost on their own.
 
 Target (issue 11): ours within 1.3x of the baseline. CPU columns are this process's CPU time
 (the server's is in its own process), which other work on a shared machine does not inflate.
@@ -37,6 +39,7 @@ from urllib.parse import parse_qs, urlparse
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
+import orjson
 
 from diagnostics.net.guard import AddressPolicy
 from diagnostics.platforms.hookdeck import EVENTS_PER_CALL, pull_to_file
@@ -131,8 +134,9 @@ def serve(attempts: int, ready: Any) -> None:
     server.serve_forever()
 
 
-async def bare_httpx(base_url: str) -> int:
-    """The same walk with a bare httpx client: events pages, then each batch's attempts pages."""
+async def bare_httpx(base_url: str, parse: Callable[[httpx.Response], Any] = httpx.Response.json) -> int:
+    """The same walk with a bare httpx client: events pages, then each batch's attempts pages
+    (`parse`: httpx's own `.json()`, or orjson as the connector parses)."""
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
     seen = 0
     async with httpx.AsyncClient(base_url=base_url, headers=headers) as http:
@@ -141,14 +145,14 @@ async def bare_httpx(base_url: str) -> int:
         while True:
             params = [("webhook_id", CONNECTION), ("order_by", "created_at"), ("dir", "asc"), ("limit", str(PAGE))]
             page = (await http.get("/events", params=params + ([("next", events_cursor)] if events_cursor else [])))
-            events = page.json()
+            events = parse(page)
             ids = [e["id"] for e in events["models"]]
             for start in range(0, len(ids), EVENTS_PER_CALL):
                 batch = [("event_id[]", i) for i in ids[start:start + EVENTS_PER_CALL]]
                 cursor: str | None = None
                 while True:
                     asked = [*batch, ("order_by", "created_at"), ("dir", "asc"), ("limit", str(PAGE))]
-                    answer = (await http.get("/attempts", params=asked + ([("next", cursor)] if cursor else []))).json()
+                    answer = parse(await http.get("/attempts", params=asked + ([("next", cursor)] if cursor else [])))
                     seen += len(answer["models"])
                     cursor = answer["pagination"].get("next")
                     if not cursor:
@@ -178,6 +182,7 @@ def main() -> int:
         policy = AddressPolicy.build(allow=["127.0.0.1"])
         ours: list[tuple[float, float, int]] = []
         bare: list[tuple[float, float, int]] = []
+        fast: list[tuple[float, float, int]] = []
         with tempfile.TemporaryDirectory() as tmp:
             output = str(Path(tmp) / "pulled.json")
 
@@ -188,24 +193,29 @@ def main() -> int:
             timed(pull)  # warm-up: imports, first connections
             for _ in range(args.repeat):
                 bare.append(timed(lambda: asyncio.run(bare_httpx(base_url))))
+                fast.append(timed(lambda: asyncio.run(bare_httpx(base_url, lambda r: orjson.loads(r.content)))))
                 ours.append(timed(pull))
             size = Path(output).stat().st_size
-        assert all(n == args.attempts for *_, n in ours + bare), (ours, bare)
+        assert all(n == args.attempts for *_, n in ours + bare + fast), (ours, bare, fast)
     finally:
         server.terminate()
         server.join()
-    wall_ours, wall_bare = (statistics.median(t for t, _, _ in runs) for runs in (ours, bare))
-    cpu_ours, cpu_bare = (statistics.median(c for _, c, _ in runs) for runs in (ours, bare))
+    wall_ours, wall_bare, wall_fast = (statistics.median(t for t, _, _ in runs) for runs in (ours, bare, fast))
+    cpu_ours, cpu_bare, cpu_fast = (statistics.median(c for _, c, _ in runs) for runs in (ours, bare, fast))
     ratio = wall_ours / wall_bare
     pages = args.attempts // PAGE + -(-args.attempts // ATTEMPTS_PER_EVENT // PAGE) + 1
     print(f"{args.attempts:,} attempts, {pages} pages of up to {PAGE}, file {size / 1e6:.1f} MB, "
           f"median of {args.repeat}")
     print(f"{'variant':<10} {'wall s':>8} {'cpu s':>8} {'attempts/s':>12}")
     print(f"{'baseline':<10} {wall_bare:>8.2f} {cpu_bare:>8.2f} {args.attempts / wall_bare:>12,.0f}")
+    print(f"{'orjson':<10} {wall_fast:>8.2f} {cpu_fast:>8.2f} {args.attempts / wall_fast:>12,.0f}  "
+          "(bare httpx parsing with orjson, as the connector does)")
     print(f"{'ours':<10} {wall_ours:>8.2f} {cpu_ours:>8.2f} {args.attempts / wall_ours:>12,.0f}")
     ok = ratio <= TARGET_RATIO
     print(f"ratio ours/baseline: {ratio:.2f}x wall, {cpu_ours / cpu_bare:.2f}x cpu "
           f"(target <= {TARGET_RATIO}x): {'ok' if ok else 'SLOW'}")
+    print(f"ratio ours/orjson baseline: {wall_ours / wall_fast:.2f}x wall (what the guard, the retry layer, the "
+          "filters and writing the file cost)")
     return 0 if ok else 1
 
 

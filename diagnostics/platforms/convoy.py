@@ -33,7 +33,6 @@ from diagnostics.errors import InputError
 from diagnostics.logs.timestamps import parse_timestamp
 from diagnostics.net.guard import AddressPolicy
 from diagnostics.platforms.common import (
-    ONE_LINE_EACH,
     Progress,
     PullResult,
     Sleep,
@@ -43,6 +42,7 @@ from diagnostics.platforms.common import (
     get_json,
     guarded_http,
     in_window,
+    records_text,
 )
 
 DEFAULT_BASE_URL = "https://us.getconvoy.cloud/api"  # the first `servers` entry of convoy-openapi3.json
@@ -193,7 +193,7 @@ class _Pull:
 
     def _write(self, attempts: list[dict[str, Any]]) -> None:
         if attempts:
-            text = json.dumps(attempts, separators=ONE_LINE_EACH)[1:-1]
+            text = records_text(attempts)
             self.fh.write((",\n" if self.result.attempts else "") + text)
             self.result.attempts += len(attempts)
 

@@ -32,6 +32,7 @@ from diagnostics.platforms.common import (
     check_pull_options,
     guarded_http,
     network_error,
+    parse_json,
 )
 
 DEFAULT_BASE_URL = "https://api.github.com"  # GitHub Enterprise Server: https://HOST/api/v3
@@ -138,7 +139,7 @@ async def _page(http: httpx.AsyncClient, url: str, headers: dict[str, str],
     if response.status_code != 200:
         raise _http_error(response)
     try:
-        items = response.json()
+        items = parse_json(response.content)
     except ValueError:
         raise InputError(f"{base_url} answered with not JSON: is --base-url the GitHub API "
                          "(https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server)?",

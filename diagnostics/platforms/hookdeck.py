@@ -30,7 +30,6 @@ from diagnostics.errors import InputError
 from diagnostics.logs.timestamps import parse_timestamp
 from diagnostics.net.guard import AddressPolicy
 from diagnostics.platforms.common import (
-    ONE_LINE_EACH,
     Progress,
     PullResult,
     Sleep,
@@ -40,6 +39,7 @@ from diagnostics.platforms.common import (
     get_json,
     guarded_http,
     in_window,
+    records_text,
 )
 
 DEFAULT_BASE_URL = "https://api.hookdeck.com/2024-09-01"  # the `servers` entry of hookdeck-openapi.json
@@ -197,7 +197,7 @@ class _Pull:
         room = len(attempts) if self.max_attempts is None else self.max_attempts - self.result.attempts
         kept = attempts[:room]
         if kept:
-            self.fh.write((",\n" if self.result.attempts else "") + json.dumps(kept, separators=ONE_LINE_EACH)[1:-1])
+            self.fh.write((",\n" if self.result.attempts else "") + records_text(kept))
             self.result.attempts += len(kept)
         return str(attempts[room].get("id")) if room < len(attempts) else None
 

@@ -153,7 +153,7 @@ def test_missing_required_column(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"cols.csv, line 1, field 'endpoint': missing required column") as info:
         load_attempts([path])
     assert "(found: event_id, attempted_at)" in str(info.value)
-    assert "--map endpoint=" in str(info.value)
+    assert "--map (endpoint=<your column>)" in str(info.value)
 
 
 def test_header_in_one_column_hints_at_the_delimiter(tmp_path: Path) -> None:
