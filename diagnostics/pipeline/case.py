@@ -570,7 +570,7 @@ def accept_log_upload(
         with tempfile.TemporaryDirectory(dir=uploads, prefix=".incoming-") as incoming:
             candidate = Path(incoming) / f"{digest}-{_safe_file_name(file_name)}"  # same suffix: detection reads it
             candidate.write_bytes(data)
-            attempts = _read_log_file(candidate, file_name, mapping)
+            attempts = read_log_file(candidate, file_name, mapping)
             try:
                 if mapping:
                     mapped = Path(incoming) / final.name
@@ -615,7 +615,7 @@ def upload_limit(config: Config) -> int:
                          field="workspace.max_upload_bytes") from exc
 
 
-def _read_log_file(path: Path, shown_name: str, mapping: Mapping[str, str] | None = None) -> AttemptTable:
+def read_log_file(path: Path, shown_name: str, mapping: Mapping[str, str] | None = None) -> AttemptTable:
     """Read the file the way a run will; problems are reported under the name the user knows."""
     try:
         attempts = load_attempts([str(path)], mapping=mapping or None)

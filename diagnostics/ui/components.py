@@ -66,7 +66,7 @@ FIELD_LABELS = {
 }
 """The page field for each command-line flag the library's messages name."""
 _STDIN_HINT = re.compile(r" \(or --[a-z-]+ - to read it from stdin\)")
-_FLAG = re.compile(r"(?<![\w-])(pass |with )?(--[a-z][a-z-]*)")
+_FLAG = re.compile(r"(?<![\w-])(pass |with )?(--[a-z][a-z-]*)(?: -(?![\w-]))?")  # "--token -": the field
 
 
 def for_page(exc: BaseException, labels: Mapping[str, str] | None = None) -> str:

@@ -1,5 +1,6 @@
 """Choosing the delivery log a page works on: the open case's log, the demo log, the configured
-SQL source, or an upload (kept in the workspace once it reads as a log).
+SQL source, an upload (kept in the workspace once it reads as a log), or a pull straight from
+Svix, GitHub, Hookdeck or Convoy (`pipeline.pull`, the same connectors as `pull`).
 
 Shared by the Delivery log and Recovery pages; `key` keeps each page's widgets and its last
 upload apart (`<key>-choice`, `<key>-upload`, `<key>-source`).
@@ -7,17 +8,82 @@ upload apart (`<key>-choice`, `<key>-upload`, `<key>-source`).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import streamlit as st
 
 from diagnostics.errors import InputError
 from diagnostics.logs import parse_mapping
 from diagnostics.pipeline.case import LogSource, accept_log_upload
+from diagnostics.pipeline.pull import FIELD_FLAGS, PLATFORM_LABELS, PULL_SCOPES, PullRequest, pull_log
+from diagnostics.platforms.settings import api_base_url
 from diagnostics.ui import state
 from diagnostics.ui.components import show_error
 
 DEMO_LOG = "Demo delivery log (all endpoints)"
 UPLOAD = "Upload a file"
+PULL = "Pull from a platform"
 COLUMN_MAPPING = "Column mapping"
+
+
+def pull_platform(key: str) -> str:
+    """The platform to pull from; outside the pull form, so its scope fields follow the choice."""
+    return st.selectbox("Platform", list(PULL_SCOPES), format_func=PLATFORM_LABELS.__getitem__,
+                        key=f"{key}-platform")
+
+
+def pull_fields(key: str, platform: str) -> PullRequest:
+    """The platform's scope, the API token (this pull only, never stored) and how far back."""
+    config = state.config()
+    days = st.number_input("Days back (0: everything the platform keeps)", min_value=0, max_value=90, value=7,
+                           key=f"{key}-days")
+    scope: dict[str, str] = {}
+    columns = st.columns(len(PULL_SCOPES[platform]))
+    for column, spec in zip(columns, PULL_SCOPES[platform], strict=True):
+        scope[spec.argument] = column.text_input(spec.label, placeholder=spec.example,
+                                                 key=f"{key}-{platform}-{spec.argument}")
+    left, right = st.columns(2)
+    token = left.text_input("API token (used for this pull only, never stored)", type="password",
+                            key=f"{key}-token")
+    base_url = right.text_input("API base URL (optional)", placeholder=api_base_url(config, platform),
+                                key=f"{key}-{platform}-base-url")
+    since = datetime.now(UTC) - timedelta(days=int(days)) if days else None
+    return PullRequest(platform=platform, scope=scope, token=token, since=since, base_url=base_url.strip() or None)
+
+
+def run_pull(request: PullRequest, endpoint: str | None = None) -> LogSource:
+    """The pull with its progress on the page; InputError worded by the caller."""
+    bar = st.progress(0.0, text=f"Pulling from {PLATFORM_LABELS[request.platform]}…")
+
+    def progress(pages: int, attempts: int) -> None:
+        bar.progress(min(1.0, attempts / request.max_attempts), text=f"page {pages}: {attempts:,} attempts")
+
+    try:
+        source, result = pull_log(state.config(), request, endpoint=endpoint, progress=progress)
+    finally:
+        bar.empty()
+    state_text = "complete" if result.done else "partial: the platform has more (the analysis says so)"
+    st.success(f"Pulled {result.attempts:,} attempts in {result.pages} page(s) ({state_text}).",
+               icon=":material/cloud_download:")
+    return source
+
+
+def _pulled(key: str) -> LogSource | None:
+    """The pull form; the pulled log once the agent pressed Pull (kept for the session's reruns)."""
+    platform = pull_platform(f"{key}-pull")
+    with st.form(f"{key}-pull"):
+        request = pull_fields(f"{key}-pull", platform)
+        submitted = st.form_submit_button("Pull", type="primary", key=f"{key}-pull-run")
+    if not submitted:
+        return st.session_state.get(f"{key}-pulled")
+    try:
+        source = run_pull(request)
+    except InputError as exc:
+        st.session_state.pop(f"{key}-pulled", None)  # no earlier pull's log under this pull's error
+        show_error(exc, "Nothing was pulled: ", FIELD_FLAGS)
+        return None
+    st.session_state[f"{key}-pulled"] = source
+    return source
 
 
 def column_mapping_field(key: str) -> str:
@@ -53,9 +119,12 @@ def choose_log_source(key: str) -> LogSource | None:
     if config.get("logs", "url"):
         options["Configured SQL source"] = LogSource(url=config.get("logs", "url"), table=config.get("logs", "table"))
     options[UPLOAD] = None
+    options[PULL] = None
     choice = st.selectbox("Delivery log", list(options), key=f"{key}-choice")
     if options[choice] is not None:
         return options[choice]
+    if choice == PULL:
+        return _pulled(key)
     upload = st.file_uploader("Delivery-log file (CSV, JSON Lines, Parquet, or a platform export)",
                               key=f"{key}-upload")
     mapping_text = column_mapping_field(f"{key}-mapping")

@@ -17,6 +17,7 @@ from diagnostics.pipeline.case import (
     run_case,
     skipped_parts,
 )
+from diagnostics.pipeline.pull import FIELD_FLAGS, PullRequest
 from diagnostics.profiles import all_profiles
 from diagnostics.sandbox import DEMO_SECRET
 from diagnostics.ui import state
@@ -30,18 +31,18 @@ from diagnostics.ui.components import (
     show_findings,
     show_reply,
 )
-from diagnostics.ui.logsource import column_mapping_field, upload_mapping
+from diagnostics.ui.logsource import column_mapping_field, pull_fields, pull_platform, run_pull, upload_mapping
 
 FIELD_LABELS = {"captured request": "Captured request", "delivery log endpoint": "Only this endpoint in the log",
                 "ticket text": "Ticket text"}
 
-LOG_CHOICES = ("No delivery log", "Upload a file", "Configured SQL source", "Demo delivery log",
-               "The case's delivery log")
-NO_LOG, UPLOAD, SQL, DEMO, CASE_LOG = LOG_CHOICES
+LOG_CHOICES = ("No delivery log", "Upload a file", "Pull from a platform", "Configured SQL source",
+               "Demo delivery log", "The case's delivery log")
+NO_LOG, UPLOAD, PULL, SQL, DEMO, CASE_LOG = LOG_CHOICES
 # Everything the form holds for one case: emptied when that case is closed.
 FORM_KEYS = ("triage-ticket", "triage-customer", "triage-url", "triage-profile", "triage-secret", "triage-captured",
-             "triage-log-choice", "triage-log-endpoint", "triage-mapping", "triage-sql-endpoint", "triage-ticket-text",
-             "triage-intake")
+             "triage-log-choice", "triage-log-endpoint", "triage-mapping", "triage-pull-token", "triage-sql-endpoint",
+             "triage-ticket-text", "triage-intake")
 
 
 def _case_log(config: Config) -> LogSource | None:
@@ -55,7 +56,7 @@ def _case_log(config: Config) -> LogSource | None:
 
 
 def _log_choices(has_sql: bool, has_demo: bool, has_case_log: bool) -> list[str]:
-    shown = {NO_LOG: True, UPLOAD: True, SQL: has_sql, DEMO: has_demo, CASE_LOG: has_case_log}
+    shown = {NO_LOG: True, UPLOAD: True, PULL: True, SQL: has_sql, DEMO: has_demo, CASE_LOG: has_case_log}
     return [c for c in LOG_CHOICES if shown[c]]
 
 
@@ -93,7 +94,7 @@ def _prefill(config: Config) -> None:
     st.session_state["triage-log-endpoint"] = endpoint
 
 
-def _build_case(log_choice: str, upload: object, log_endpoint: str) -> Case:
+def _build_case(log_choice: str, upload: object, log_endpoint: str, pull: PullRequest | None = None) -> Case:
     """The Case from the form; bad input raises InputError before anything is stored."""
     config = state.config()
     captured_text = st.session_state.get("triage-captured", "")
@@ -105,6 +106,8 @@ def _build_case(log_choice: str, upload: object, log_endpoint: str) -> Case:
             raise InputError("choose a delivery-log file to upload, or pick 'No delivery log'", field="delivery log")
         log_source = accept_log_upload(config, upload.name, upload.getvalue(), endpoint=endpoint,  # type: ignore[attr-defined]
                                        mapping=upload_mapping(st.session_state.get("triage-mapping", "")))
+    elif log_choice == PULL and pull is not None:
+        log_source = run_pull(pull, endpoint)
     elif log_choice == SQL:
         log_source = LogSource(url=config.get("logs", "url"), table=config.get("logs", "table"), endpoint=endpoint)
     elif log_choice == DEMO:
@@ -258,6 +261,7 @@ def main() -> None:
     if st.session_state.get("triage-log-choice") not in choices:
         st.session_state["triage-log-choice"] = NO_LOG
     log_choice = st.radio("Delivery log", choices, horizontal=True, key="triage-log-choice")
+    platform = pull_platform("triage-pull") if log_choice == PULL else ""
     # A form commits every field when the button is pressed: a secret typed then left with Tab is
     # never lost between the field's blur and the click.
     with st.form("triage-form", enter_to_submit=False, border=False):
@@ -274,7 +278,10 @@ def main() -> None:
         st.text_area("Captured request (optional): headers, a blank line, then the body", key="triage-captured",
                      height=150)
         upload = None
+        pull = None
         log_endpoint = ""
+        if log_choice == PULL:
+            pull = pull_fields("triage-pull", platform)
         if log_choice == UPLOAD:
             upload = st.file_uploader("Delivery-log file (CSV, JSON Lines, Parquet, or a platform export)",
                                       key="triage-upload")
@@ -294,9 +301,9 @@ def main() -> None:
         submitted = st.form_submit_button("Run every check", type="primary", key="triage-run")
     if submitted:
         try:
-            _run(_build_case(log_choice, upload, log_endpoint))
+            _run(_build_case(log_choice, upload, log_endpoint, pull))
         except InputError as exc:
-            show_error(exc, "Nothing was run: ", FIELD_LABELS)
+            show_error(exc, "Nothing was run: ", {**FIELD_FLAGS, **FIELD_LABELS})
             if state.current_run_id() is not None:  # the earlier run's results are not these inputs'
                 st.caption(f"The case's last run (#{state.current_run_id()}) is unchanged, on the Cases page.")
             return
