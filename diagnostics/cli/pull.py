@@ -35,15 +35,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       "or self-hosted server)")
     _common(svix)
     svix.set_defaults(handler=_pull_svix)
-    github = platforms.add_parser("github", help="GitHub: the deliveries of one repository or organization webhook")
+    github = platforms.add_parser("github", help="GitHub: the deliveries of one repository, organization or "
+                                  "GitHub App webhook")
     scope = github.add_mutually_exclusive_group(required=True)
     scope.add_argument("--repo", help="OWNER/NAME of the repository whose webhook it is")
     scope.add_argument("--org", help="organization login, for an organization webhook")
-    github.add_argument("--hook", required=True, help="the webhook's numeric id (Settings > Webhooks, in its URL)")
+    scope.add_argument("--app-id", help="a GitHub App's id or client id, for the app's own webhook (with "
+                       "--private-key; no --token)")
+    github.add_argument("--hook", help="the webhook's numeric id (Settings > Webhooks, in its URL); not for an app")
+    github.add_argument("--private-key", metavar="APP.pem", help="the GitHub App's private key file (read for "
+                        "this run, never stored)")
     github.add_argument("--base-url",
                         help=f"GitHub API base URL (default: [platforms.github] base_url, else "
                         f"{GITHUB_BASE_URL}; GitHub Enterprise Server: https://HOST/api/v3)")
-    _common(github)
+    _common(github, token_required=False)
     github.set_defaults(handler=_pull_github)
     hookdeck = platforms.add_parser("hookdeck", help="Hookdeck: the attempts of one connection or destination")
     target = hookdeck.add_mutually_exclusive_group(required=True)
@@ -65,8 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     convoy.set_defaults(handler=_pull_convoy)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--token", required=True, metavar="-",
+def _common(parser: argparse.ArgumentParser, token_required: bool = True) -> None:
+    parser.add_argument("--token", required=token_required, metavar="-",
                         help="'-': read the API token from standard input (never from the command line)")
     parser.add_argument("--since", help="only attempts at or after this time (ISO 8601 or epoch)")
     parser.add_argument("--until", help="only attempts before this time (ISO 8601 or epoch)")
@@ -107,7 +112,8 @@ def _pull_svix(args: argparse.Namespace, config: Config) -> int:
 
 def _pull_github(args: argparse.Namespace, config: Config) -> int:
     return _summary(CONNECTORS["github"](
-        token=read_token(args.token), repo=args.repo, org=args.org, hook_id=args.hook, output=args.output,
+        token=read_token(args.token) if args.token is not None else "", repo=args.repo, org=args.org,
+        hook_id=args.hook, app_id=args.app_id, private_key=args.private_key, output=args.output,
         progress=_progress, **_api(args, config), **_window(args),
     ))
 

@@ -90,6 +90,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     resend.add_argument("--repo", help="with --via github: OWNER/NAME of the repository whose hook the plan is for")
     resend.add_argument("--org", help="with --via github: the organization, for an organization hook")
     resend.add_argument("--hook", help="with --via github: the hook's numeric id (default: the plan's endpoint)")
+    resend.add_argument("--app-id", help="with --via github: a GitHub App's id, to resend through the app's own hook "
+                        "(with --private-key, no --token)")
+    resend.add_argument("--private-key", metavar="APP.pem", help="with --app-id: the GitHub App's private key file")
     resend.add_argument("--project", help="with --via convoy: the Convoy project id (default: the one the log names)")
     resend.add_argument("--base-url", help="with --via: the platform's API base URL (default: [platforms.<name>] "
                         "base_url, else its public API)")
@@ -174,7 +177,7 @@ def _redeliver_via(args: argparse.Namespace, config: Config, progress: object) -
     token = None if args.token is None else read_token(args.token)
     return redeliver_via(args.plan, args.via, config=config, token=token, base_url=args.base_url,
                          scope={"app": args.app, "repo": args.repo, "org": args.org, "hook": args.hook,
-                                "project": args.project},
+                                "project": args.project, "app_id": args.app_id, "private_key": args.private_key},
                          rate=args.rate, concurrency=args.concurrency, categories=parse_categories(args.categories),
                          dry_run=args.dry_run, stop_after=args.stop_after, endpoint=args.endpoint, log=args.log,
                          allow=args.allow, progress=progress)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -34,6 +35,7 @@ from diagnostics.platforms.common import (
     network_error,
     parse_json,
 )
+from diagnostics.platforms.github_app import load_app_credentials
 
 DEFAULT_BASE_URL = "https://api.github.com"  # GitHub Enterprise Server: https://HOST/api/v3
 PER_PAGE = 100  # the API's maximum
@@ -41,12 +43,21 @@ API_VERSION = "2022-11-28"
 _NAME = re.compile(r"^(?!\.+$)[A-Za-z0-9_.-]+$")  # GitHub's login/repository characters, never only dots
 
 
-def scope_path(*, repo: str | None, org: str | None, hook_id: str) -> str:
-    """The deliveries path of a repository or organization hook; bad names are refused here."""
-    if not str(hook_id).isdigit():
+APP_HOOK_PATH = "/app/hook/deliveries"  # a GitHub App's own webhook (its JWT, not a user token)
+
+
+def scope_path(*, repo: str | None, org: str | None, hook_id: str | None, app: bool = False) -> str:
+    """The deliveries path of a repository, organization or app hook; bad names are refused here."""
+    if app:
+        if repo or org:
+            raise InputError("an app hook has no --repo or --org: give --app-id and --private-key alone",
+                             field="--app-id")
+        return APP_HOOK_PATH
+    if not str(hook_id or "").isdigit():
         raise InputError(f"--hook must be the hook's numeric id, not {str(hook_id)[:40]!r}", field="--hook")
     if bool(repo) == bool(org):
-        raise InputError("give either --repo OWNER/NAME or --org ORG", field="--repo")
+        raise InputError("give either --repo OWNER/NAME or --org ORG (or --app-id and --private-key for a GitHub "
+                         "App's hook)", field="--repo")
     if repo:
         owner, _, name = repo.partition("/")
         if not (_NAME.match(owner) and _NAME.match(name)):
@@ -59,12 +70,14 @@ def scope_path(*, repo: str | None, org: str | None, hook_id: str) -> str:
 
 def pull_to_file(
     *,
-    token: str,
-    hook_id: str,
     output: str,
     policy: AddressPolicy,
+    token: str = "",
+    hook_id: str | None = None,
     repo: str | None = None,
     org: str | None = None,
+    app_id: str | None = None,
+    private_key: str | None = None,
     base_url: str = DEFAULT_BASE_URL,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -73,29 +86,47 @@ def pull_to_file(
     progress: Progress | None = None,
     sleep: Sleep = asyncio.sleep,
 ) -> PullResult:
-    """Pull a hook's deliveries into `output`; nothing is left behind on an error."""
-    token = check_pull_options("GitHub", token, max_attempts)
-    path = scope_path(repo=repo, org=org, hook_id=hook_id)
+    """Pull a hook's deliveries into `output`; nothing is left behind on an error.
+
+    A repository or organization hook takes a token; a GitHub App's own hook takes the app's id
+    and private key (`github_app`: a JWT signed per request batch, renewed before it expires).
+    """
+    if app_id or private_key:
+        if not (app_id and private_key):
+            raise InputError("a GitHub App's hook needs both --app-id and --private-key", field="--app-id")
+        if max_attempts is not None and max_attempts < 1:
+            raise InputError("--max-attempts must be at least 1", field="--max-attempts")
+        credentials = load_app_credentials(app_id, private_key)
+        authorization, endpoint = credentials.bearer, f"app-{credentials.app_id}"
+        path = scope_path(repo=repo, org=org, hook_id=None, app=True)
+    else:
+        fixed = check_pull_options("GitHub", token, max_attempts)
+        path = scope_path(repo=repo, org=org, hook_id=hook_id)
+        authorization, endpoint = (lambda: fixed), int(str(hook_id))
     base = base_url.rstrip("/")
     with atomic_output(output) as fh:
-        result = asyncio.run(_pull(fh, token, f"{base}{path}?per_page={page_size}", int(hook_id), policy,
+        result = asyncio.run(_pull(fh, authorization, f"{base}{path}?per_page={page_size}", endpoint, policy,
                                    base, since, until, max_attempts, progress, sleep))
     result.path = output
     return result
 
 
-async def _pull(fh: IO[str], token: str, url: str, hook_id: int, policy: AddressPolicy, base_url: str,
-                since: datetime | None, until: datetime | None, max_attempts: int | None,
+def api_headers(bearer: str) -> dict[str, str]:
+    """The headers of every GitHub API call."""
+    return {"Authorization": f"Bearer {bearer}", "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION, "User-Agent": "webhook-doctor"}
+
+
+async def _pull(fh: IO[str], authorization: Callable[[], str], url: str, hook_id: int | str, policy: AddressPolicy,
+                base_url: str, since: datetime | None, until: datetime | None, max_attempts: int | None,
                 progress: Progress | None, sleep: Sleep) -> PullResult:
     http, transport = guarded_http(policy, sleep=sleep, retry_forbidden=True)
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
-               "X-GitHub-Api-Version": API_VERSION, "User-Agent": "webhook-doctor"}
     result = PullResult(path="")
     fh.write("[\n")
     next_url: str | None = url
     async with http:
         while next_url:
-            items, next_url = await _page(http, next_url, headers, base_url)
+            items, next_url = await _page(http, next_url, api_headers(authorization()), base_url)
             result.pages += 1
             older = False
             for item in items:

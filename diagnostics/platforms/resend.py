@@ -30,6 +30,9 @@ from diagnostics.net.guard import BlockedDestination
 from diagnostics.platforms import convoy, github, hookdeck, svix
 from diagnostics.platforms.common import check_path_id, network_error
 
+Auth = Callable[[], str]
+"""The bearer token of the next call: a fixed API token, or a GitHub App's JWT renewed before it expires."""
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -49,8 +52,8 @@ class Resender:
     id_key: str  # the native id its call takes ("event_id": the event id as logged)
     scope_flags: tuple[str, ...]  # the command-line flags of its scope, for the help and messages
     describe: Callable[[Mapping[str, str]], str]  # the scope in words (the ledger's `url`)
-    check: Callable[[httpx.AsyncClient, str, str, Mapping[str, str]], Any]  # async: token and scope, or InputError
-    resend: Callable[[httpx.AsyncClient, str, str, Mapping[str, str], str, str], Any]  # async -> Answer
+    check: Callable[[httpx.AsyncClient, str, Auth, Mapping[str, str]], Any]  # async: token and scope, or InputError
+    resend: Callable[[httpx.AsyncClient, str, Auth, Mapping[str, str], str, str], Any]  # async -> Answer
 
 
 def _bearer(token: str, **extra: str) -> dict[str, str]:
@@ -102,10 +105,10 @@ def _svix_client(http: httpx.AsyncClient, base_url: str, token: str) -> tuple[An
     return EndpointAsync(client, http), MessageAttemptAsync(client, http)
 
 
-async def _svix_check(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str]) -> None:
+async def _svix_check(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str]) -> None:
     from svix.exceptions import HttpError
 
-    endpoints, _ = _svix_client(http, base_url, token)
+    endpoints, _ = _svix_client(http, base_url, auth())
     try:
         await endpoints.get(scope["app"], scope["endpoint"])
     except HttpError as exc:
@@ -124,12 +127,12 @@ async def _svix_check(http: httpx.AsyncClient, base_url: str, token: str, scope:
                          field="--base-url") from None
 
 
-async def _svix_resend(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str],
+async def _svix_resend(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str],
                        native_id: str, idempotency_key: str) -> Answer:
     from svix.api.message_attempt import MessageAttemptResendOptions
     from svix.exceptions import HttpError
 
-    _, attempts = _svix_client(http, base_url, token)
+    _, attempts = _svix_client(http, base_url, auth())
     try:
         await attempts.resend(scope["app"], native_id, scope["endpoint"],
                               MessageAttemptResendOptions(idempotency_key=idempotency_key))
@@ -146,44 +149,44 @@ async def _svix_resend(http: httpx.AsyncClient, base_url: str, token: str, scope
 
 # GitHub -------------------------------------------------------------------------------------------
 
-def _github_headers(token: str) -> dict[str, str]:
-    return _bearer(token, Accept="application/vnd.github+json", **{"X-GitHub-Api-Version": github.API_VERSION})
-
-
 def _github_hook_id(scope: Mapping[str, str]) -> str:
     """--hook, else the plan's endpoint (a pulled export names the hook by its numeric id)."""
     return scope.get("hook") or scope["endpoint"]
 
 
 def _github_hook(base_url: str, scope: Mapping[str, str]) -> str:
-    deliveries = github.scope_path(repo=scope.get("repo"), org=scope.get("org"), hook_id=_github_hook_id(scope))
+    """The hook's API path: a repository's or organization's hook, or a GitHub App's own (`app_id`)."""
+    deliveries = github.scope_path(repo=scope.get("repo"), org=scope.get("org"), hook_id=_github_hook_id(scope),
+                                   app=bool(scope.get("app_id")))
     return base_url.rstrip("/") + deliveries.removesuffix("/deliveries")
 
 
-async def _github_check(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str]) -> None:
-    await _read_scope(http, _github_hook(base_url, scope), _github_headers(token), "GitHub", base_url,
+async def _github_check(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str]) -> None:
+    hook = _github_hook(base_url, scope)
+    await _read_scope(http, f"{hook}/config" if scope.get("app_id") else hook, github.api_headers(auth()), "GitHub",
+                      base_url,
                       f"hook {_github_hook_id(scope)} that this token can see",
                       "check --repo/--org and --hook, and the token's access", "--hook")
 
 
-async def _github_resend(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str],
+async def _github_resend(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str],
                          native_id: str, idempotency_key: str) -> Answer:
     url = f"{_github_hook(base_url, scope)}/deliveries/{int(native_id)}/attempts"
-    return await _answer(http, "POST", url, _github_headers(token))
+    return await _answer(http, "POST", url, github.api_headers(auth()))
 
 
 # Hookdeck -----------------------------------------------------------------------------------------
 
-async def _hookdeck_check(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str]) -> None:
+async def _hookdeck_check(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str]) -> None:
     url = f"{base_url.rstrip('/')}/destinations/{check_path_id(scope['endpoint'], '--endpoint')}"
-    await _read_scope(http, url, _bearer(token), "Hookdeck", base_url, f"destination {scope['endpoint']!r} in this "
+    await _read_scope(http, url, _bearer(auth()), "Hookdeck", base_url, f"destination {scope['endpoint']!r} in this "
                       "project", "the plan's endpoint must be a Hookdeck destination id (des_...)", "--endpoint")
 
 
-async def _hookdeck_resend(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str],
+async def _hookdeck_resend(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str],
                            native_id: str, idempotency_key: str) -> Answer:
     url = f"{base_url.rstrip('/')}/events/{check_path_id(native_id, 'event id')}/retry"
-    return await _answer(http, "POST", url, _bearer(token))
+    return await _answer(http, "POST", url, _bearer(auth()))
 
 
 # Convoy -------------------------------------------------------------------------------------------
@@ -192,25 +195,26 @@ def _convoy_project(base_url: str, scope: Mapping[str, str]) -> str:
     return f"{base_url.rstrip('/')}/v1/projects/{convoy.check_id(scope.get('project'), '--project')}"
 
 
-async def _convoy_check(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str]) -> None:
+async def _convoy_check(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str]) -> None:
     url = f"{_convoy_project(base_url, scope)}/endpoints/{convoy.check_id(scope['endpoint'], '--endpoint')}"
-    await _read_scope(http, url, _bearer(token), "Convoy", base_url,
+    await _read_scope(http, url, _bearer(auth()), "Convoy", base_url,
                       f"endpoint {scope['endpoint']!r} in project {scope.get('project')!r}",
                       "check --project and the plan's endpoint", "--project")
 
 
-async def _convoy_resend(http: httpx.AsyncClient, base_url: str, token: str, scope: Mapping[str, str],
+async def _convoy_resend(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str],
                          native_id: str, idempotency_key: str) -> Answer:
     url = f"{_convoy_project(base_url, scope)}/eventdeliveries/{check_path_id(native_id, 'event delivery id')}/resend"
-    return await _answer(http, "PUT", url, _bearer(token))
+    return await _answer(http, "PUT", url, _bearer(auth()))
 
 
 RESENDERS: dict[str, Resender] = {
     "svix": Resender("svix", "Svix", svix.DEFAULT_BASE_URL, "event_id", ("--app",),
                      lambda s: f"svix:app/{s['app']}/endpoint/{s['endpoint']}", _svix_check, _svix_resend),
-    "github": Resender("github", "GitHub", github.DEFAULT_BASE_URL, "delivery_id", ("--repo", "--org"),
-                       lambda s: f"github:{'repos/' + s['repo'] if s.get('repo') else 'orgs/' + s.get('org', '')}"
-                                 f"/hooks/{_github_hook_id(s)}", _github_check, _github_resend),
+    "github": Resender("github", "GitHub", github.DEFAULT_BASE_URL, "delivery_id", ("--repo", "--org", "--app-id"),
+                       lambda s: f"github:app/{s['app_id']}/hook" if s.get("app_id") else
+                       f"github:{'repos/' + s['repo'] if s.get('repo') else 'orgs/' + s.get('org', '')}"
+                       f"/hooks/{_github_hook_id(s)}", _github_check, _github_resend),
     "hookdeck": Resender("hookdeck", "Hookdeck", hookdeck.DEFAULT_BASE_URL, "event_id", (),
                          lambda s: f"hookdeck:destination/{s['endpoint']}", _hookdeck_check, _hookdeck_resend),
     "convoy": Resender("convoy", "Convoy", convoy.DEFAULT_BASE_URL, "event_delivery_id", ("--project",),

@@ -22,7 +22,8 @@ from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.logs import load_attempts
 from diagnostics.platforms.common import guarded_http
-from diagnostics.platforms.resend import RESENDERS, Resender
+from diagnostics.platforms.github_app import load_app_credentials
+from diagnostics.platforms.resend import RESENDERS, Auth, Resender
 from diagnostics.platforms.settings import api_base_url, api_policy
 from diagnostics.recovery.categories import SAFE_BY_DEFAULT
 from diagnostics.recovery.ledger import Ledger, ledger_path
@@ -99,14 +100,20 @@ def redeliver_via(
     if resender is None:
         raise InputError(f"unknown platform {via!r}; known: {', '.join(RESENDERS)}", field="--via")
     token = (token or "").strip()
-    if not token and not dry_run:
+    key_file = scope.get("private_key")
+    auth: Auth = lambda: token  # noqa: E731 (a fixed API token)
+    if via == "github" and (scope.get("app_id") or key_file):
+        if not (scope.get("app_id") and key_file):
+            raise InputError("a GitHub App's hook needs both --app-id and --private-key", field="--app-id")
+        auth = load_app_credentials(str(scope["app_id"]), str(key_file)).bearer  # its JWT, renewed as it ages
+    elif not token and not dry_run:
         raise InputError(f"a {resender.label} API token is needed to resend through it (--token -); or use --dry-run",
                          field="--token")
     base = api_base_url(config, via, base_url)
     chosen = select(plan_path, "", config=config, rate=rate, concurrency=concurrency, categories=categories,
                     dry_run=dry_run, stop_after=stop_after, endpoint=endpoint)
     plan, run = chosen.plan, chosen.run
-    where: dict[str, str] = {k: str(v) for k, v in scope.items() if v}
+    where: dict[str, str] = {k: str(v) for k, v in scope.items() if v and k != "private_key"}
     where["endpoint"] = plan["endpoint"]
     pending = chosen.pending
     run.via, run.needs = resender.label, NEEDS[resender.id_key]
@@ -120,7 +127,7 @@ def redeliver_via(
         ids = native_ids(log or plan.get("sources") or [], plan["endpoint"], pending, *keys)
     if via == "convoy":
         _convoy_project(where, ids)
-    missing = [f for f in resender.scope_flags if not where.get(f.lstrip("-"))]
+    missing = [f for f in resender.scope_flags if not where.get(f.lstrip("-").replace("-", "_"))]
     if resender.scope_flags and len(missing) == len(resender.scope_flags):
         raise InputError(f"give the {resender.label} scope with {' or '.join(resender.scope_flags)}",
                          field=resender.scope_flags[0])
@@ -135,12 +142,12 @@ def redeliver_via(
     async def main() -> None:
         http, _transport = guarded_http(policy)
         async with http:
-            await resender.check(http, base, token, where)  # a bad token or scope: nothing sent, nothing stored
+            await resender.check(http, base, auth, where)  # a bad token or scope: nothing sent, nothing stored
             ledger = Ledger(ledger_path(plan_path))
             try:
                 async def send(event_id: str) -> tuple[int | None, str | None]:
                     native = ids[event_id][resender.id_key]
-                    answer = await resender.resend(http, base, token, where, native,
+                    answer = await resender.resend(http, base, auth, where, native,
                                                    _idempotency_key(plan_path, native))
                     return answer.status_code, answer.error
 
