@@ -94,6 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(with --private-key, no --token)")
     resend.add_argument("--private-key", metavar="APP.pem", help="with --app-id: the GitHub App's private key file")
     resend.add_argument("--project", help="with --via convoy: the Convoy project id (default: the one the log names)")
+    resend.add_argument("--bulk", action="store_true", help="with --via: the platform's bulk call instead of one call "
+                        "per event (Svix recover, Hookdeck bulk retry, Convoy force resend; GitHub has none)")
     resend.add_argument("--base-url", help="with --via: the platform's API base URL (default: [platforms.<name>] "
                         "base_url, else its public API)")
     resend.add_argument("--secret", action="append", default=[], metavar="S",
@@ -180,4 +182,4 @@ def _redeliver_via(args: argparse.Namespace, config: Config, progress: object) -
                                 "project": args.project, "app_id": args.app_id, "private_key": args.private_key},
                          rate=args.rate, concurrency=args.concurrency, categories=parse_categories(args.categories),
                          dry_run=args.dry_run, stop_after=args.stop_after, endpoint=args.endpoint, log=args.log,
-                         allow=args.allow, progress=progress)  # type: ignore[arg-type]
+                         allow=args.allow, bulk=args.bulk, progress=progress)  # type: ignore[arg-type]

@@ -13,14 +13,21 @@ id itself), and the call (`resend`), taken from the platform's description:
 - Hookdeck: `POST /events/{id}/retry` (200).
 - Convoy: `PUT /v1/projects/{projectID}/eventdeliveries/{eventDeliveryID}/resend` (200).
 
+With `--bulk`, one call covers many events (`Resender.bulk`, `bulk_size` ids a call): Svix
+`POST .../endpoint/{endpoint_id}/recover` (every failed message in the window of the selected
+events' first attempts, so it can cover events the selection left out: the report counts them),
+Hookdeck `POST /bulk/events/retry` with `query.id`, Convoy `POST .../eventdeliveries/forceresend`
+with `ids`. GitHub has no bulk call.
+
 Every call goes through the SSRF guard (`common.guarded_http`, 429 + Retry-After waited out);
 the token lives in request headers only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -32,6 +39,15 @@ from diagnostics.platforms.common import check_path_id, network_error
 
 Auth = Callable[[], str]
 """The bearer token of the next call: a fixed API token, or a GitHub App's JWT renewed before it expires."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one bulk call covers: the platform's ids, and the window of the events' first attempts."""
+
+    ids: tuple[str, ...]
+    since: datetime
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,10 @@ class Resender:
     describe: Callable[[Mapping[str, str]], str]  # the scope in words (the ledger's `url`)
     check: Callable[[httpx.AsyncClient, str, Auth, Mapping[str, str]], Any]  # async: token and scope, or InputError
     resend: Callable[[httpx.AsyncClient, str, Auth, Mapping[str, str], str, str], Any]  # async -> Answer
+    bulk: Callable[[httpx.AsyncClient, str, Auth, Mapping[str, str], Batch, str], Any] | None = None  # -> Answer
+    bulk_call: str = ""  # the bulk call in words, for the report
+    bulk_size: int = 100  # ids per bulk call
+    bulk_by_window: bool = False  # the bulk call resends every failed event of a window, not the ids alone
 
 
 def _bearer(token: str, **extra: str) -> dict[str, str]:
@@ -79,10 +99,11 @@ async def _read_scope(http: httpx.AsyncClient, url: str, headers: dict[str, str]
     raise InputError(f"{platform} answered {status} checking {what}")
 
 
-async def _answer(http: httpx.AsyncClient, method: str, url: str, headers: dict[str, str]) -> Answer:
+async def _answer(http: httpx.AsyncClient, method: str, url: str, headers: dict[str, str],
+                  body: Any = None) -> Answer:
     """One resend call; a refused or failed connection is an answer without status, like a send's."""
     try:
-        response = await http.request(method, url, headers=headers)
+        response = await http.request(method, url, headers=headers, json=body)
     except BlockedDestination as exc:
         return Answer(None, f"blocked: {exc.describe()}")
     except httpx.TimeoutException:
@@ -127,15 +148,12 @@ async def _svix_check(http: httpx.AsyncClient, base_url: str, auth: Auth, scope:
                          field="--base-url") from None
 
 
-async def _svix_resend(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str],
-                       native_id: str, idempotency_key: str) -> Answer:
-    from svix.api.message_attempt import MessageAttemptResendOptions
+async def _svix_answer(call: Awaitable[Any]) -> Answer:
+    """An SDK call's outcome as an Answer: 202 when it returns, the status of its HttpError, or why none came."""
     from svix.exceptions import HttpError
 
-    _, attempts = _svix_client(http, base_url, auth())
     try:
-        await attempts.resend(scope["app"], native_id, scope["endpoint"],
-                              MessageAttemptResendOptions(idempotency_key=idempotency_key))
+        await call
     except HttpError as exc:
         return Answer(exc.status_code)
     except BlockedDestination as exc:
@@ -145,6 +163,27 @@ async def _svix_resend(http: httpx.AsyncClient, base_url: str, auth: Auth, scope
     except httpx.HTTPError as exc:
         return Answer(None, type(exc).__name__)
     return Answer(202)
+
+
+async def _svix_resend(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str],
+                       native_id: str, idempotency_key: str) -> Answer:
+    from svix.api.message_attempt import MessageAttemptResendOptions
+
+    _, attempts = _svix_client(http, base_url, auth())
+    return await _svix_answer(attempts.resend(scope["app"], native_id, scope["endpoint"],
+                                              MessageAttemptResendOptions(idempotency_key=idempotency_key)))
+
+
+async def _svix_recover(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str], batch: Batch,
+                        idempotency_key: str) -> Answer:
+    """`POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/recover` (202): every failed message of the window."""
+    from svix.api.endpoint import EndpointRecoverOptions
+    from svix.models import RecoverIn
+
+    endpoints, _ = _svix_client(http, base_url, auth())
+    return await _svix_answer(endpoints.recover(scope["app"], scope["endpoint"],
+                                                RecoverIn(since=batch.since, until=batch.until),
+                                                EndpointRecoverOptions(idempotency_key=idempotency_key)))
 
 
 # GitHub -------------------------------------------------------------------------------------------
@@ -189,6 +228,14 @@ async def _hookdeck_resend(http: httpx.AsyncClient, base_url: str, auth: Auth, s
     return await _answer(http, "POST", url, _bearer(auth()))
 
 
+async def _hookdeck_bulk_retry(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str],
+                               batch: Batch, idempotency_key: str) -> Answer:
+    """`POST /bulk/events/retry` (200, a BatchOperation) with `query.id` the events."""
+    ids = [check_path_id(i, "event id") for i in batch.ids]
+    return await _answer(http, "POST", f"{base_url.rstrip('/')}/bulk/events/retry", _bearer(auth()),
+                         {"query": {"id": ids}})
+
+
 # Convoy -------------------------------------------------------------------------------------------
 
 def _convoy_project(base_url: str, scope: Mapping[str, str]) -> str:
@@ -208,18 +255,28 @@ async def _convoy_resend(http: httpx.AsyncClient, base_url: str, auth: Auth, sco
     return await _answer(http, "PUT", url, _bearer(auth()))
 
 
+async def _convoy_force_resend(http: httpx.AsyncClient, base_url: str, auth: Auth, scope: Mapping[str, str],
+                               batch: Batch, idempotency_key: str) -> Answer:
+    """`POST /v1/projects/{projectID}/eventdeliveries/forceresend` (200) with `ids` the event deliveries."""
+    ids = [check_path_id(i, "event delivery id") for i in batch.ids]
+    return await _answer(http, "POST", f"{_convoy_project(base_url, scope)}/eventdeliveries/forceresend",
+                         _bearer(auth()), {"ids": ids})
+
+
 RESENDERS: dict[str, Resender] = {
     "svix": Resender("svix", "Svix", svix.DEFAULT_BASE_URL, "event_id", ("--app",),
-                     lambda s: f"svix:app/{s['app']}/endpoint/{s['endpoint']}", _svix_check, _svix_resend),
+                     lambda s: f"svix:app/{s['app']}/endpoint/{s['endpoint']}", _svix_check, _svix_resend,
+                     _svix_recover, "recover (every failed message of the window)", 10**9, True),
     "github": Resender("github", "GitHub", github.DEFAULT_BASE_URL, "delivery_id", ("--repo", "--org", "--app-id"),
                        lambda s: f"github:app/{s['app_id']}/hook" if s.get("app_id") else
                        f"github:{'repos/' + s['repo'] if s.get('repo') else 'orgs/' + s.get('org', '')}"
                        f"/hooks/{_github_hook_id(s)}", _github_check, _github_resend),
     "hookdeck": Resender("hookdeck", "Hookdeck", hookdeck.DEFAULT_BASE_URL, "event_id", (),
-                         lambda s: f"hookdeck:destination/{s['endpoint']}", _hookdeck_check, _hookdeck_resend),
+                         lambda s: f"hookdeck:destination/{s['endpoint']}", _hookdeck_check, _hookdeck_resend,
+                         _hookdeck_bulk_retry, "bulk retry", 100),
     "convoy": Resender("convoy", "Convoy", convoy.DEFAULT_BASE_URL, "event_delivery_id", ("--project",),
                        lambda s: f"convoy:project/{s.get('project')}/endpoint/{s['endpoint']}", _convoy_check,
-                       _convoy_resend),
+                       _convoy_resend, _convoy_force_resend, "force resend of the event deliveries", 100),
 }
 """The platforms `redeliver --via` can resend through. New platform: a Resender here, a loopback
 server answering its resend call, and a test in tests/platforms/test_resend.py."""

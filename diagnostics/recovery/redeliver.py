@@ -69,6 +69,7 @@ class RedeliverRun:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     via: str | None = None  # the platform whose API resent the events (`redeliver --via`); None: sent directly
     needs: str = "payload"  # what an event needs from the log to be resent (`without_payload` lacks it)
+    bulk: dict[str, Any] | None = None  # `--via --bulk`: the platform's bulk call, how many, what it covered
     ledger: str = ""
     elapsed_s: float = 0.0
 
@@ -82,7 +83,7 @@ class RedeliverRun:
             "rate_per_second": self.rate, "concurrency": self.concurrency, "categories": list(self.categories),
             "selected": self.selected, "already_delivered": len(self.already_delivered),
             "without_payload": self.without_payload, "resent_after_interruption": self.in_flight_before,
-            "via": self.via, "needs": self.needs,
+            "via": self.via, "needs": self.needs, "bulk": self.bulk,
             "to_send": len(self.to_send), "sent": len(self.sends), "delivered": self.delivered,
             "failed": len(self.sends) - self.delivered, "not_sent": len(self.to_send) - len(self.sends),
             "stopped": self.stopped, "ledger": self.ledger,

@@ -40,6 +40,8 @@ def run_outcome(run: RedeliverRun) -> Outcome:
         ("endpoint", run.endpoint), ("sent to", run.to), ("categories", ", ".join(run.categories)),
         ("selected", run.selected), ("already delivered (skipped)", len(run.already_delivered)),
         ("resent through", run.via or "directly (signed by us)"),
+        *((("bulk call", f"{run.bulk['call']}, {counted(run.bulk['calls'], 'call')}"),
+           ("other plan events in the recovered window", run.bulk["also_in_window"])) if run.bulk else ()),
         (f"without {run.needs} (not sent)", len(run.without_payload)),
         ("resent after an interrupted run", len(run.in_flight_before)),
         ("sent", len(run.sends)), ("answered 2xx", run.delivered), ("failed", len(failed)),

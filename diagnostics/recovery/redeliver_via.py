@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.logs import load_attempts
+from diagnostics.logs.timestamps import parse_timestamp
 from diagnostics.platforms.common import guarded_http
 from diagnostics.platforms.github_app import load_app_credentials
-from diagnostics.platforms.resend import RESENDERS, Auth, Resender
+from diagnostics.platforms.resend import RESENDERS, Auth, Batch, Resender
 from diagnostics.platforms.settings import api_base_url, api_policy
 from diagnostics.recovery.categories import SAFE_BY_DEFAULT
 from diagnostics.recovery.ledger import Ledger, ledger_path
@@ -77,6 +81,43 @@ def _convoy_project(scope: dict[str, str], ids: Mapping[str, Mapping[str, str]])
     scope["project"] = projects.pop()
 
 
+async def _send_bulk(run: RedeliverRun, resender: Resender, http: Any, base: str, auth: Auth,
+                     where: Mapping[str, str], ids: Mapping[str, Mapping[str, str]], plan: Mapping[str, Any],
+                     ledger: Ledger, plan_path: str, progress: Progress | None) -> None:
+    """The selection in bulk calls of `bulk_size` ids, each recorded for its events in the ledger;
+    a call not answered 2xx stops the run (the events after it are not sent)."""
+    assert resender.bulk is not None
+    first_at = {e["event_id"]: parse_timestamp(str(e["first_at"])) for e in plan["events"] if e.get("first_at")}
+    started = time.monotonic()
+    calls = 0
+    since = until = None
+    for start in range(0, len(run.to_send), resender.bulk_size):
+        chunk = run.to_send[start:start + resender.bulk_size]
+        times = [first_at[e] for e in chunk if e in first_at]
+        batch = Batch(tuple(ids[e][resender.id_key] for e in chunk), min(times), max(times) + timedelta(seconds=1))
+        since, until = min(since or batch.since, batch.since), max(until or batch.until, batch.until)
+        rows = await asyncio.gather(*(ledger.intent(run.run_id, e, run.endpoint, run.to) for e in chunk))
+        sent_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        began = time.monotonic()
+        answer = await resender.bulk(http, base, auth, where, batch, _idempotency_key(plan_path, ",".join(batch.ids)))
+        duration = (time.monotonic() - began) * 1000.0
+        calls += 1
+        await asyncio.gather(*(ledger.answer(row, answer.status_code, answer.error, duration) for row in rows))
+        run.sends.extend({"event_id": e, "sent_at": sent_at, "status_code": answer.status_code, "error": answer.error,
+                          "duration_ms": round(duration, 1)} for e in chunk)
+        if progress:
+            progress(len(run.sends), len(run.to_send))
+        if not (answer.status_code is not None and 200 <= answer.status_code <= 299):
+            run.stopped = f"the {resender.bulk_call} call was answered {answer.status_code or answer.error}"
+            break
+    sent = set(run.to_send)
+    also = sum(1 for e, at in first_at.items() if e not in sent and since is not None and since <= at < until)
+    run.bulk = {"call": resender.bulk_call, "calls": calls, "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+                "also_in_window": also if resender.bulk_by_window else 0}
+    run.elapsed_s = time.monotonic() - started
+
+
 def redeliver_via(
     plan_path: str,
     via: str,
@@ -93,12 +134,17 @@ def redeliver_via(
     endpoint: str | None = None,
     log: Sequence[str] = (),
     allow: Sequence[str] = (),
+    bulk: bool = False,
     progress: Progress | None = None,
 ) -> RedeliverRun:
-    """Resend the plan's selected events through `via`'s API (see the module doc)."""
+    """Resend the plan's selected events through `via`'s API (see the module doc); with `bulk`,
+    with the platform's bulk call (`Resender.bulk`) instead of one call per event."""
     resender: Resender | None = RESENDERS.get(via)
     if resender is None:
         raise InputError(f"unknown platform {via!r}; known: {', '.join(RESENDERS)}", field="--via")
+    if bulk and resender.bulk is None:
+        raise InputError(f"{resender.label} has no bulk resend call: leave out --bulk (each event is then resent "
+                         "with its own call)", field="--bulk")
     token = (token or "").strip()
     key_file = scope.get("private_key")
     auth: Auth = lambda: token  # noqa: E731 (a fixed API token)
@@ -151,7 +197,10 @@ def redeliver_via(
                                                    _idempotency_key(plan_path, native))
                     return answer.status_code, answer.error
 
-                await send_all(run, send, ledger=ledger, stop_after=chosen.stop_after, progress=progress)
+                if bulk:
+                    await _send_bulk(run, resender, http, base, auth, where, ids, plan, ledger, plan_path, progress)
+                else:
+                    await send_all(run, send, ledger=ledger, stop_after=chosen.stop_after, progress=progress)
             finally:
                 ledger.close()
 

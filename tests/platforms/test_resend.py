@@ -183,3 +183,39 @@ def test_redeliver_via_from_the_command_line(tmp_path: Path) -> None:
         assert refused.returncode == 2 and "standard input" in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
         assert len(seen.resends) == len(events) + 1  # the 429 asked again; the refused run called nothing
+
+
+BULK_PATHS = {"svix": f"/api/v1/app/{svix_api.APP}/endpoint/{svix_api.ENDPOINT}/recover",
+              "hookdeck": "/bulk/events/retry", "convoy": f"{convoy_api.ROOT}/eventdeliveries/forceresend"}
+
+
+@pytest.mark.parametrize("name", sorted(BULK_PATHS))
+def test_bulk_resends_the_selection_in_the_platforms_bulk_call(name: str, tmp_path: Path) -> None:
+    platform = PLATFORMS[name]
+    with platform.serve() as (base, seen):
+        plan, events = write_plan(platform, tmp_path)
+        run = redeliver_via(str(plan), name, config=load_config(), token=platform.token, scope=platform.scope,
+                            base_url=base, categories=("never_reached", "ambiguous", "rejected", "pending"),
+                            allow=["127.0.0.1"], bulk=True)
+        calls = [c for c in seen.resends if c["path"] == BULK_PATHS[name]]
+        assert len(calls) == len(seen.resends) == 2  # the first answered 429, asked again after Retry-After
+        body = calls[-1].get("body")
+        if name == "hookdeck":
+            assert sorted(body["query"]["id"]) == sorted(e["event_id"] for e in events)
+        elif name == "convoy":
+            assert sorted(body["ids"]) == sorted(p.rsplit("/", 2)[-2] for _, p in map(platform.call, events))
+        else:  # Svix recovers a window: from the first selected event's first attempt to just after the last
+            firsts = sorted(e["first_at"] for e in events)
+            assert body["since"][:19] == firsts[0][:19] and body["until"][:19] >= firsts[-1][:19]
+        assert run.delivered == len(events) and run.bulk is not None and run.bulk["calls"] == 1
+        again = redeliver_via(str(plan), name, config=load_config(), token=platform.token, scope=platform.scope,
+                              base_url=base, categories=("never_reached", "ambiguous", "rejected", "pending"),
+                              allow=["127.0.0.1"], bulk=True)
+        assert again.to_send == [] and len(seen.resends) == 2
+
+
+def test_github_has_no_bulk_call(tmp_path: Path) -> None:
+    github = PLATFORMS["github"]
+    plan, _ = write_plan(github, tmp_path)
+    with pytest.raises(InputError, match="GitHub has no bulk resend call"):
+        redeliver_via(str(plan), "github", config=load_config(), token=github.token, scope=github.scope, bulk=True)

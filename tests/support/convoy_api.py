@@ -47,6 +47,7 @@ DELIVERY_PAGE = response_shape(DELIVERIES_PATH)
 ATTEMPT_LIST = response_shape(ATTEMPTS_PATH)
 ENDPOINT_SHAPE = response_shape(ENDPOINT_PATH)
 ERROR_SHAPE = response_shape(ENDPOINT_PATH, "404")
+FORCE_SHAPE = response_shape("/v1/projects/{projectID}/eventdeliveries/forceresend", method="post")
 RESEND_SHAPE = response_shape("/v1/projects/{projectID}/eventdeliveries/{eventDeliveryID}/resend", method="put")
 # What `pull convoy` writes: Convoy's paged envelope around delivery attempts.
 PULLED_SHAPE = OAS30Validator({
@@ -140,6 +141,25 @@ class ConvoyHandler(ApiHandler):
         self.reply(DELIVERY_PAGE, 200, {"status": True, "message": "Event deliveries fetched successfully",
                                         "data": {"content": content, "pagination": pagination}})
 
+
+    def do_POST(self) -> None:
+        """`POST /v1/projects/{projectID}/eventdeliveries/forceresend` with `ids`: 200."""
+        url = urlparse(self.path)
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+        self.seen.resends.append({"method": "POST", "path": url.path, "auth": self.headers.get("Authorization"),
+                                  "body": body})
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return self.error(401, "Invalid API Key")
+        if len(self.seen.resends) == self.seen.resend_limit_at:
+            self.seen.resend_limit_at = None
+            return self.error(429, "rate limit exceeded", {"Retry-After": "1"})
+        if url.path != f"{ROOT}/eventdeliveries/forceresend":
+            return self.error(404, "not found")
+        known = {d["uid"] for d in DELIVERIES}
+        if not body.get("ids") or not set(body["ids"]) <= known:
+            return self.error(400, "one or more event deliveries not found")
+        return self.reply(FORCE_SHAPE, 200, {"status": True, "message": "event delivery(s) successfully retried",
+                                             "data": {}})
 
     def do_PUT(self) -> None:
         """`PUT /v1/projects/{projectID}/eventdeliveries/{eventDeliveryID}/resend`: 200, the delivery."""

@@ -40,6 +40,7 @@ CONNECTION_SHAPE = OAS30Validator(component(DOC, "Connection"))
 DESTINATION_SHAPE = OAS30Validator(component(DOC, "Destination"))
 ERROR_SHAPE = OAS30Validator(component(DOC, "APIErrorResponse"))
 RETRIED_SHAPE = OAS30Validator(component(DOC, "RetriedEvent"))
+BATCH_SHAPE = OAS30Validator(component(DOC, "BatchOperation"))
 STAMP = "2026-03-01T00:00:00.000Z"
 
 
@@ -160,12 +161,23 @@ class HookdeckHandler(ApiHandler):
     def do_POST(self) -> None:
         """`POST /events/{id}/retry`: 200, a RetriedEvent (the event, with one more attempt)."""
         url = urlparse(self.path)
+        data = self.rfile.read(int(self.headers.get("Content-Length", "0")))  # read whole: the connection is reused
         self.seen.resends.append({"method": "POST", "path": url.path, "auth": self.headers.get("Authorization")})
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self.error(401, "UNAUTHORIZED", "Invalid API key")
         if len(self.seen.resends) == self.seen.resend_limit_at:
             self.seen.resend_limit_at = None
             return self.error(429, "TOO_MANY_REQUESTS", "Rate limit exceeded", {"Retry-After": "1"})
+        if url.path == "/bulk/events/retry":
+            body = json.loads(data)
+            self.seen.resends[-1]["body"] = body
+            operation = {"id": "bch_0001", "team_id": TEAM, "query": body["query"], "created_at": STAMP,
+                         "updated_at": STAMP, "cancelled_at": None, "completed_at": None, "estimated_batch": 1,
+                         "estimated_count": len(body["query"]["id"]), "processed_batch": 0, "completed_count": 0,
+                         "in_progress": True, "progress": 0, "failed_count": 0, "number": 1}
+            errors = list(BATCH_SHAPE.iter_errors(operation))
+            assert not errors, errors[:2]
+            return self.answer(200, operation)
         event_id = url.path.removeprefix("/events/").removesuffix("/retry")
         event = next((e for e in EVENTS if e["id"] == event_id), None)
         if event is None or not url.path.endswith("/retry"):

@@ -27,6 +27,8 @@ APP, ENDPOINT = "app_shop", ATTEMPTS[0]["endpointId"]
 TOKEN = "testsk_loopback-token.us"
 PAGE_SHAPE = OAS30Validator(component("svix-openapi.json", "ListResponse_MessageAttemptOut_"))
 ENDPOINT_SHAPE = OAS30Validator(component("svix-openapi.json", "EndpointOut"))
+RECOVER_IN = OAS30Validator(component("svix-openapi.json", "RecoverIn"))
+RECOVER_OUT = OAS30Validator(component("svix-openapi.json", "RecoverOut"))
 ENDPOINT_OBJECT = {"id": ENDPOINT, "url": ATTEMPTS[0]["url"], "description": "shop", "metadata": {},
                    "createdAt": "2026-03-01T00:00:00Z", "updatedAt": "2026-03-01T00:00:00Z"}
 
@@ -73,6 +75,7 @@ class SvixHandler(ApiHandler):
     def do_POST(self) -> None:
         """`POST /api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend`: 202, an EmptyResponse."""
         url = urlparse(self.path)
+        data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         call = {"method": "POST", "path": url.path, "auth": self.headers.get("Authorization"),
                 "idempotency_key": self.headers.get("idempotency-key")}
         self.seen.resends.append(call)
@@ -81,6 +84,13 @@ class SvixHandler(ApiHandler):
         if len(self.seen.resends) == self.seen.resend_limit_at:
             self.seen.resend_limit_at = None
             return self.answer(429, {"code": "rate_limited", "detail": "Too many requests"}, {"Retry-After": "1"})
+        if url.path == f"/api/v1/app/{APP}/endpoint/{ENDPOINT}/recover":
+            call["body"] = json.loads(data)
+            assert not list(RECOVER_IN.iter_errors(call["body"]))
+            body = {"id": "qtask_" + "1" * 27, "status": "running", "task": "endpoint.recover",
+                    "updatedAt": "2026-03-02T01:00:00Z"}
+            assert not list(RECOVER_OUT.iter_errors(body))
+            return self.answer(202, body)
         prefix, suffix = f"/api/v1/app/{APP}/msg/", f"/endpoint/{ENDPOINT}/resend"
         msg = url.path[len(prefix):-len(suffix)] if url.path.startswith(prefix) and url.path.endswith(suffix) else ""
         if msg not in {a["msgId"] for a in ATTEMPTS}:
