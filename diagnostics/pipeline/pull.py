@@ -34,15 +34,19 @@ class ScopeField:
     argument: str
     label: str
     example: str
-    alternative_to: str | None = None  # the argument this one replaces (GitHub org for repo)
+    alternative_to: str | None = None  # the argument this one replaces (Hookdeck destination for connection)
+    required: bool = True  # False: the connector itself says which combination it needs (GitHub)
+    key_file: bool = False  # an uploaded private key, read in memory for this pull only
 
 
 PULL_SCOPES: dict[str, tuple[ScopeField, ...]] = {
     "svix": (ScopeField("app_id", "Svix app id", "app_2A..."),
              ScopeField("endpoint_id", "Svix endpoint id", "ep_2A...")),
-    "github": (ScopeField("repo", "Repository (OWNER/NAME)", "acme/shop"),
-               ScopeField("org", "or organization (for an organization hook)", "acme", alternative_to="repo"),
-               ScopeField("hook_id", "Hook id (numeric)", "123456")),
+    "github": (ScopeField("repo", "Repository (OWNER/NAME)", "acme/shop", required=False),
+               ScopeField("org", "or organization (for an organization hook)", "acme", required=False),
+               ScopeField("hook_id", "Hook id (numeric)", "123456", required=False),
+               ScopeField("app_id", "or GitHub App id (the app's own hook)", "123456", required=False),
+               ScopeField("private_key_pem", "the App's private key (.pem)", "", required=False, key_file=True)),
     "hookdeck": (ScopeField("connection_id", "Connection id", "web_..."),
                  ScopeField("destination_id", "or destination id", "des_...", alternative_to="connection_id")),
     "convoy": (ScopeField("project_id", "Project id", "01H..."), ScopeField("endpoint_id", "Endpoint id", "01H...")),
@@ -54,7 +58,8 @@ PLATFORM_LABELS = {"svix": "Svix", "github": "GitHub", "hookdeck": "Hookdeck", "
 FIELD_FLAGS = {"--app": "Svix app id", "--endpoint": "Endpoint id", "--repo": "Repository (OWNER/NAME)",
                "--org": "or organization (for an organization hook)", "--hook": "Hook id (numeric)",
                "--connection": "Connection id", "--destination": "or destination id", "--project": "Project id",
-               "--token": "API token", "--base-url": "API base URL", "--max-attempts": "At most this many attempts"}
+               "--token": "API token", "--base-url": "API base URL", "--max-attempts": "At most this many attempts",
+               "--app-id": "or GitHub App id (the app's own hook)", "--private-key": "the App's private key (.pem)"}
 """What the connectors' messages call each flag, as the pull fields are labelled on the pages."""
 
 
@@ -65,6 +70,7 @@ class PullRequest:
     platform: str
     scope: dict[str, str] = field(default_factory=dict)
     token: str = field(default="", repr=False)
+    private_key_pem: bytes | None = field(default=None, repr=False)  # a GitHub App's key, for this pull only
     since: datetime | None = None
     base_url: str | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
@@ -90,17 +96,19 @@ def pull_log(config: Config, request: PullRequest, *, endpoint: str | None = Non
     fields = PULL_SCOPES[request.platform]
     for spec in fields:
         alternatives = [other.argument for other in fields if other.alternative_to == spec.argument]
-        if spec.alternative_to is None and not any(a in scope for a in (spec.argument, *alternatives)):
+        needed = spec.required and spec.alternative_to is None
+        if needed and not any(a in scope for a in (spec.argument, *alternatives)):
             raise InputError(f"fill in {spec.label!r} to pull from {PLATFORM_LABELS[request.platform]}",
                              field=spec.label)
     base_url = api_base_url(config, request.platform, request.base_url)
     uploads = config.workspace / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
-    final = uploads / _file_name(PullRequest(request.platform, scope, "", request.since, base_url,
-                                             request.max_attempts), base_url)
+    final = uploads / _file_name(PullRequest(request.platform, scope, since=request.since, base_url=base_url,
+                                             max_attempts=request.max_attempts), base_url)
     result = CONNECTORS[request.platform](
         token=request.token, output=str(final), policy=api_policy(config), base_url=base_url,
-        since=request.since, max_attempts=request.max_attempts, progress=progress, **scope)
+        since=request.since, max_attempts=request.max_attempts, progress=progress, **scope,
+        **({"private_key_pem": request.private_key_pem} if request.private_key_pem else {}))
     try:
         if result.attempts == 0:
             raise InputError(f"{PLATFORM_LABELS[request.platform]} has no delivery attempts in this scope"

@@ -78,6 +78,7 @@ def pull_to_file(
     org: str | None = None,
     app_id: str | None = None,
     private_key: str | None = None,
+    private_key_pem: bytes | None = None,
     base_url: str = DEFAULT_BASE_URL,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -91,12 +92,12 @@ def pull_to_file(
     A repository or organization hook takes a token; a GitHub App's own hook takes the app's id
     and private key (`github_app`: a JWT signed per request batch, renewed before it expires).
     """
-    if app_id or private_key:
-        if not (app_id and private_key):
+    if app_id or private_key or private_key_pem:
+        if not (app_id and (private_key or private_key_pem)):
             raise InputError("a GitHub App's hook needs both --app-id and --private-key", field="--app-id")
         if max_attempts is not None and max_attempts < 1:
             raise InputError("--max-attempts must be at least 1", field="--max-attempts")
-        credentials = load_app_credentials(app_id, private_key)
+        credentials = load_app_credentials(app_id, private_key, key_pem=private_key_pem)
         authorization, endpoint = credentials.bearer, f"app-{credentials.app_id}"
         path = scope_path(repo=repo, org=org, hook_id=None, app=True)
     else:

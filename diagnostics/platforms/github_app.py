@@ -61,26 +61,35 @@ class AppCredentials:
         return self._token
 
 
-def load_app_credentials(app_id: str, key_path: str, clock: Callable[[], float] = time.time) -> AppCredentials:
-    """The app id checked and its PEM private key read; a bad id or key is one line naming it."""
+def load_app_credentials(app_id: str, key_path: str | None = None, clock: Callable[[], float] = time.time, *,
+                         key_pem: bytes | None = None) -> AppCredentials:
+    """The app id checked and its PEM private key read (from `key_path`, or `key_pem` uploaded on a
+    page); a bad id or key is one line naming it."""
     app_id = str(app_id or "").strip()
     if not _APP_ID.match(app_id):
         raise InputError(f"--app-id must be the GitHub App's numeric id or client id (Iv...), not {app_id[:40]!r}",
                          field="--app-id")
-    path = Path(key_path)
-    try:
-        if path.stat().st_size > MAX_KEY_BYTES:
-            raise InputError("the file is too large to be a private key", file=key_path, field="--private-key")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the private key ({exc.strerror})", file=key_path,
-                         field="--private-key") from None
+    shown = key_path or "the uploaded key"
+    data = key_pem if key_pem is not None else _read_key(str(key_path))
+    if len(data) > MAX_KEY_BYTES:
+        raise InputError("the file is too large to be a private key", file=shown, field="--private-key")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise InputError("not an unencrypted PEM private key: download the app's private key (.pem) from the app's "
-                         "settings on GitHub", file=key_path, field="--private-key") from None
+                         "settings on GitHub", file=shown, field="--private-key") from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise InputError("a GitHub App's private key is an RSA key; this one is not", file=key_path,
+        raise InputError("a GitHub App's private key is an RSA key; this one is not", file=shown,
                          field="--private-key")
     return AppCredentials(app_id=app_id, key=key, clock=clock)
+
+
+def _read_key(key_path: str) -> bytes:
+    path = Path(key_path)
+    try:
+        if path.stat().st_size > MAX_KEY_BYTES:
+            raise InputError("the file is too large to be a private key", file=key_path, field="--private-key")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the private key ({exc.strerror})", file=key_path,
+                         field="--private-key") from None

@@ -38,17 +38,23 @@ def pull_fields(key: str, platform: str) -> PullRequest:
     days = st.number_input("Days back (0: everything the platform keeps)", min_value=0, max_value=90, value=7,
                            key=f"{key}-days")
     scope: dict[str, str] = {}
-    columns = st.columns(len(PULL_SCOPES[platform]))
-    for column, spec in zip(columns, PULL_SCOPES[platform], strict=True):
+    key_pem: bytes | None = None
+    fields = [spec for spec in PULL_SCOPES[platform] if not spec.key_file]
+    for column, spec in zip(st.columns(len(fields)), fields, strict=True):
         scope[spec.argument] = column.text_input(spec.label, placeholder=spec.example,
                                                  key=f"{key}-{platform}-{spec.argument}")
+    for spec in (spec for spec in PULL_SCOPES[platform] if spec.key_file):
+        uploaded = st.file_uploader(f"{spec.label}: read for this pull only, never stored", type=["pem"],
+                                    key=f"{key}-{platform}-{spec.argument}")
+        key_pem = uploaded.getvalue() if uploaded is not None else None
     left, right = st.columns(2)
     token = left.text_input("API token (used for this pull only, never stored)", type="password",
                             key=f"{key}-token")
     base_url = right.text_input("API base URL (optional)", placeholder=api_base_url(config, platform),
                                 key=f"{key}-{platform}-base-url")
     since = datetime.now(UTC) - timedelta(days=int(days)) if days else None
-    return PullRequest(platform=platform, scope=scope, token=token, since=since, base_url=base_url.strip() or None)
+    return PullRequest(platform=platform, scope=scope, token=token, private_key_pem=key_pem, since=since,
+                       base_url=base_url.strip() or None)
 
 
 def run_pull(request: PullRequest, endpoint: str | None = None) -> LogSource:

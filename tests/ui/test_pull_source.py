@@ -74,3 +74,22 @@ def test_triage_pulls_the_log_and_keeps_it_with_the_case(app: AppTest, hookdeck)
     assert "pulled-hookdeck-" in case.log_source
     run = store.list_runs(case.id)[0]
     assert run.kinds == ("logs",) and all(TOKEN not in text for text in run.reports.values())
+
+
+def test_a_github_apps_hook_is_pulled_with_its_uploaded_key(app: AppTest) -> None:
+    from tests.support.github_api import APP_ID, APP_KEY_PEM, DELIVERIES, serve_github
+
+    with serve_github() as (base_url, seen):
+        open_page(app, "logs")
+        app.selectbox(key="logs-choice").set_value("Pull from a platform").run()
+        app.selectbox(key="logs-pull-platform").set_value("github").run()
+        app.number_input(key="logs-pull-days").set_value(0)
+        app.text_input(key="logs-pull-github-app_id").input(APP_ID)
+        app.text_input(key="logs-pull-github-base-url").input(base_url)
+        app.file_uploader(key="logs-pull-github-private_key_pem").upload("app.pem", APP_KEY_PEM, "text/plain")
+        app.button(key="logs-pull-run").click().run()
+        assert not app.exception and not _errors(app), _errors(app)
+        assert any(f"Pulled {len(DELIVERIES)} attempts" in s.value for s in app.success)
+        assert {r["path"] for r in seen.requests} == {"/app/hook/deliveries"}
+    kept = "".join(p.read_text() for p in (load_config().workspace / "uploads").glob("pulled-github-*.json"))
+    assert "PRIVATE KEY" not in kept
