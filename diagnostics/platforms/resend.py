@@ -74,6 +74,7 @@ class Resender:
     bulk_call: str = ""  # the bulk call in words, for the report
     bulk_size: int = 100  # ids per bulk call
     bulk_by_window: bool = False  # the bulk call resends every failed event of a window, not the ids alone
+    scope_from_log: tuple[tuple[str, str], ...] = ()  # (scope key, native id key): a scope the log can name
 
 
 def _bearer(token: str, **extra: str) -> dict[str, str]:
@@ -276,7 +277,8 @@ RESENDERS: dict[str, Resender] = {
                          _hookdeck_bulk_retry, "bulk retry", 100),
     "convoy": Resender("convoy", "Convoy", convoy.DEFAULT_BASE_URL, "event_delivery_id", ("--project",),
                        lambda s: f"convoy:project/{s.get('project')}/endpoint/{s['endpoint']}", _convoy_check,
-                       _convoy_resend, _convoy_force_resend, "force resend of the event deliveries", 100),
+                       _convoy_resend, _convoy_force_resend, "force resend of the event deliveries", 100,
+                       scope_from_log=(("project", "project_id"),)),
 }
 """The platforms `redeliver --via` can resend through. New platform: a Resender here, a loopback
 server answering its resend call, and a test in tests/platforms/test_resend.py."""

@@ -70,15 +70,16 @@ def _idempotency_key(plan_path: str, native_id: str) -> str:
     return f"webhook-doctor-{digest}"
 
 
-def _convoy_project(scope: dict[str, str], ids: Mapping[str, Mapping[str, str]]) -> None:
-    """Convoy's project: --project, or the one project the log's attempts name."""
-    if scope.get("project"):
-        return
-    projects = {v["project_id"] for v in ids.values() if v.get("project_id")}
-    if len(projects) != 1:
-        why = "the log names none" if not projects else f"the log names {len(projects)}"
-        raise InputError(f"give the Convoy project with --project ({why})", field="--project")
-    scope["project"] = projects.pop()
+def _scope_from_log(resender: Resender, scope: dict[str, str], ids: Mapping[str, Mapping[str, str]]) -> None:
+    """A scope not given that the log names (Convoy's project): the one value the events' ids carry."""
+    for key, native in resender.scope_from_log:
+        if scope.get(key):
+            continue
+        values = {v[native] for v in ids.values() if v.get(native)}
+        if len(values) != 1:
+            why = "the log names none" if not values else f"the log names {len(values)}"
+            raise InputError(f"give the {resender.label} {key} with --{key} ({why})", field=f"--{key}")
+        scope[key] = values.pop()
 
 
 async def _send_bulk(run: RedeliverRun, resender: Resender, http: Any, base: str, auth: Auth,
@@ -166,13 +167,12 @@ def redeliver_via(
     if not pending:  # every selected event was accepted by an earlier run
         run.to = resender.describe(where)
         return run
-    keys = (resender.id_key, "project_id") if via == "convoy" else (resender.id_key,)
-    if resender.id_key == "event_id" and via != "convoy":
+    keys = (resender.id_key, *(native for _key, native in resender.scope_from_log))
+    if keys == ("event_id",):  # the call takes the event id as logged: nothing to look up
         ids = {e: {"event_id": e} for e in pending}
     else:
         ids = native_ids(log or plan.get("sources") or [], plan["endpoint"], pending, *keys)
-    if via == "convoy":
-        _convoy_project(where, ids)
+    _scope_from_log(resender, where, ids)
     missing = [f for f in resender.scope_flags if not where.get(f.lstrip("-").replace("-", "_"))]
     if resender.scope_flags and len(missing) == len(resender.scope_flags):
         raise InputError(f"give the {resender.label} scope with {' or '.join(resender.scope_flags)}",
