@@ -35,7 +35,7 @@ import httpx
 from diagnostics.errors import InputError
 from diagnostics.net.guard import BlockedDestination
 from diagnostics.platforms import convoy, github, hookdeck, svix
-from diagnostics.platforms.common import check_path_id, network_error
+from diagnostics.platforms.common import check_path_id, network_error, parse_json
 
 Auth = Callable[[], str]
 """The bearer token of the next call: a fixed API token, or a GitHub App's JWT renewed before it expires."""
@@ -91,6 +91,11 @@ async def _read_scope(http: httpx.AsyncClient, url: str, headers: dict[str, str]
         raise network_error(platform, base_url, exc) from None
     status = response.status_code
     if status == 200:
+        try:
+            parse_json(response.content)
+        except ValueError:  # a dashboard or a proxy's login page: resends there would "succeed" unseen
+            raise InputError(f"{base_url} answered with not JSON: is --base-url the {platform} API?",
+                             field="--base-url") from None
         return
     if status in (401, 403):
         raise InputError(f"{platform} refused the token ({status}): it is expired, revoked or cannot resend; "

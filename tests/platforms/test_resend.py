@@ -139,6 +139,18 @@ def test_a_scope_that_does_not_exist_sends_and_stores_nothing(tmp_path: Path) ->
         assert seen.resends == [] and not ledger_path(str(plan)).exists()
 
 
+def test_an_api_that_answers_html_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    hookdeck = PLATFORMS["hookdeck"]
+    with hookdeck.serve() as (base, seen):
+        seen.html = True  # a dashboard or a proxy's login page where the API should be
+        plan, _ = write_plan(hookdeck, tmp_path)
+        with pytest.raises(InputError, match="answered with not JSON: is --base-url the Hookdeck API"):
+            redeliver_via(str(plan), "hookdeck", config=load_config(), token=hookdeck.token, scope={},
+                          base_url=base, categories=("rejected", "never_reached", "ambiguous", "pending"),
+                          allow=["127.0.0.1"])
+        assert seen.resends == [] and not ledger_path(str(plan)).exists()
+
+
 def test_a_platform_scope_must_be_given_and_the_dry_run_calls_nothing(tmp_path: Path) -> None:
     github = PLATFORMS["github"]
     with github.serve() as (base, seen):
