@@ -3,7 +3,8 @@ SQL source, an upload (kept in the workspace once it reads as a log), or a pull 
 Svix, GitHub, Hookdeck or Convoy (`pipeline.pull`, the same connectors as `pull`).
 
 Shared by the Delivery log and Recovery pages; `key` keeps each page's widgets and its last
-upload apart (`<key>-choice`, `<key>-upload`, `<key>-source`).
+upload apart (`<key>-choice`, `<key>-upload`, `<key>-mapping`, `<key>-source`, `<key>-pull-*`);
+Triage renders the same mapping and pull fields inside its own form.
 """
 
 from __future__ import annotations
