@@ -34,7 +34,7 @@ import httpx
 
 from diagnostics.errors import InputError
 from diagnostics.net.guard import BlockedDestination
-from diagnostics.platforms import convoy, github, hookdeck, svix
+from diagnostics.platforms import convoy, github, svix
 from diagnostics.platforms.common import check_path_id, network_error, parse_json
 
 Auth = Callable[[], str]
@@ -64,7 +64,6 @@ class Resender:
 
     platform: str
     label: str
-    default_base_url: str
     id_key: str  # the native id its call takes ("event_id": the event id as logged)
     scope_flags: tuple[str, ...]  # the command-line flags of its scope, for the help and messages
     describe: Callable[[Mapping[str, str]], str]  # the scope in words (the ledger's `url`)
@@ -270,17 +269,17 @@ async def _convoy_force_resend(http: httpx.AsyncClient, base_url: str, auth: Aut
 
 
 RESENDERS: dict[str, Resender] = {
-    "svix": Resender("svix", "Svix", svix.DEFAULT_BASE_URL, "event_id", ("--app",),
+    "svix": Resender("svix", "Svix", "event_id", ("--app",),
                      lambda s: f"svix:app/{s['app']}/endpoint/{s['endpoint']}", _svix_check, _svix_resend,
                      _svix_recover, "recover (every failed message of the window)", 10**9, True),
-    "github": Resender("github", "GitHub", github.DEFAULT_BASE_URL, "delivery_id", ("--repo", "--org", "--app-id"),
+    "github": Resender("github", "GitHub", "delivery_id", ("--repo", "--org", "--app-id"),
                        lambda s: f"github:app/{s['app_id']}/hook" if s.get("app_id") else
                        f"github:{'repos/' + s['repo'] if s.get('repo') else 'orgs/' + s.get('org', '')}"
                        f"/hooks/{_github_hook_id(s)}", _github_check, _github_resend),
-    "hookdeck": Resender("hookdeck", "Hookdeck", hookdeck.DEFAULT_BASE_URL, "event_id", (),
+    "hookdeck": Resender("hookdeck", "Hookdeck", "event_id", (),
                          lambda s: f"hookdeck:destination/{s['endpoint']}", _hookdeck_check, _hookdeck_resend,
                          _hookdeck_bulk_retry, "bulk retry", 100),
-    "convoy": Resender("convoy", "Convoy", convoy.DEFAULT_BASE_URL, "event_delivery_id", ("--project",),
+    "convoy": Resender("convoy", "Convoy", "event_delivery_id", ("--project",),
                        lambda s: f"convoy:project/{s.get('project')}/endpoint/{s['endpoint']}", _convoy_check,
                        _convoy_resend, _convoy_force_resend, "force resend of the event deliveries", 100,
                        scope_from_log=(("project", "project_id"),)),

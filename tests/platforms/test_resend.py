@@ -19,7 +19,7 @@ import pytest
 from diagnostics.config import load_config
 from diagnostics.errors import InputError
 from diagnostics.platforms.resend import RESENDERS
-from diagnostics.platforms.settings import api_base_url, api_policy
+from diagnostics.platforms.settings import DEFAULT_BASE_URLS, api_base_url, api_policy
 from diagnostics.recovery.ledger import ledger_path
 from diagnostics.recovery.redeliver_via import redeliver_via
 from diagnostics.recovery.run import replay_plan
@@ -169,7 +169,7 @@ def test_the_platforms_api_host_comes_from_the_configuration(tmp_path: Path) -> 
     config = load_config(config_file)
     assert api_base_url(config, "svix") == "http://svix.internal:8071"
     assert api_base_url(config, "svix", "https://api.eu.svix.com") == "https://api.eu.svix.com"
-    assert api_base_url(config, "convoy") == RESENDERS["convoy"].default_base_url
+    assert api_base_url(config, "convoy") == DEFAULT_BASE_URLS["convoy"] == "https://us.getconvoy.cloud/api"
     policy = api_policy(config)
     assert policy.host_allowed("svix.internal") and not policy.host_allowed("api.svix.com")
     config_file.write_text('[platforms.convoy]\nbase_url = "ftp://convoy"\n')
