@@ -101,8 +101,9 @@ def atomic_output(output: str) -> Iterator[IO[str]]:
 def network_error(platform: str, base_url: str, exc: Exception) -> InputError | None:
     """The guard's refusal or a failed connection in one line; None for other exceptions."""
     if isinstance(exc, BlockedDestination):
-        return InputError(f"the {platform} API address is refused by the SSRF guard ({exc.describe()}); add its "
-                          f"host to [network] allow for a self-hosted {platform}", field="--base-url")
+        return InputError(f"the {platform} API address is refused by the SSRF guard ({exc.describe()}); for a "
+                          f"self-hosted {platform}, set [platforms.{platform.split()[0].lower()}] base_url in "
+                          "diagnostics.toml (its host is then allowed)", field="--base-url")
     if isinstance(exc, httpx.RequestError):
         return InputError(f"cannot reach {platform} at {base_url} ({type(exc).__name__}); check --base-url and the "
                           "network", field="--base-url")

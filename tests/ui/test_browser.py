@@ -298,3 +298,27 @@ def test_every_request_of_every_page_stays_on_the_apps_origin(served_app, page) 
     menu.wait_for(state="visible", timeout=10_000)
     assert "Print" in menu.inner_text()
     assert not [item for item in ("Rerun", "Clear cache", "Developer", "Deploy") if item in menu.inner_text()]
+
+
+def test_a_pull_from_the_page_goes_through_the_ssrf_guard(served_app, page) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.hookdeck_api import CONNECTION, TOKEN, serve_hookdeck
+
+    base, _info = served_app
+    with serve_hookdeck() as (api, seen):  # a private address the app was not told to allow
+        page.goto(f"{base}/logs")
+        _wait_for_app(page, "Delivery log")
+        chooser = page.get_by_test_id("stSelectbox").filter(has_text="Delivery log").first
+        chooser.locator("input").click()
+        page.get_by_text("Pull from a platform", exact=True).click()
+        platform = page.get_by_test_id("stSelectbox").filter(has_text="Platform").first
+        platform.locator("input").click()
+        page.get_by_text("Hookdeck", exact=True).click()
+        _wait_for_app(page, "Connection id")
+        page.get_by_label("Connection id").fill(CONNECTION)
+        page.get_by_label("API token (used for this pull only, never stored)").fill(TOKEN)
+        page.get_by_label("API base URL (optional)").fill(api)
+        page.get_by_role("button", name="Pull", exact=True).click()
+        _wait_for_app(page, "refused by the SSRF guard")
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert seen.requests == []  # the guard refused before any connection was made
+        page.screenshot(path=str(ARTIFACTS / "pull-refused-by-guard.png"), full_page=True)
