@@ -85,7 +85,9 @@ def served(platform: Platform) -> Iterator[tuple[str, Any]]:
 
 
 def test_every_platform_has_a_resender_and_a_loopback_case() -> None:
-    assert sorted(RESENDERS) == sorted(PLATFORMS)
+    from diagnostics.cli.recovery import VIA_PLATFORMS
+
+    assert sorted(RESENDERS) == sorted(PLATFORMS) == list(VIA_PLATFORMS)
 
 
 def test_resends_each_selected_event_with_the_platforms_own_call(platform: Platform, served, tmp_path: Path) -> None:
