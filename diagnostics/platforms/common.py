@@ -98,6 +98,18 @@ def atomic_output(output: str) -> Iterator[IO[str]]:
         raise
 
 
+def no_answer(exc: Exception) -> str | None:
+    """Why a request got no answer, as a resend records it ("blocked: ...", "timeout", the httpx
+    error's name); None for an exception that is not a failed request."""
+    if isinstance(exc, BlockedDestination):
+        return f"blocked: {exc.describe()}"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.HTTPError):
+        return type(exc).__name__
+    return None
+
+
 def network_error(platform: str, base_url: str, exc: Exception) -> InputError | None:
     """The guard's refusal or a failed connection in one line; None for other exceptions."""
     if isinstance(exc, BlockedDestination):

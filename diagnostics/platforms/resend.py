@@ -35,7 +35,7 @@ import httpx
 from diagnostics.errors import InputError
 from diagnostics.net.guard import BlockedDestination
 from diagnostics.platforms import convoy, github, svix
-from diagnostics.platforms.common import check_path_id, network_error, parse_json
+from diagnostics.platforms.common import check_path_id, network_error, no_answer, parse_json
 
 Auth = Callable[[], str]
 """The bearer token of the next call: a fixed API token, or a GitHub App's JWT renewed before it expires."""
@@ -109,12 +109,8 @@ async def _answer(http: httpx.AsyncClient, method: str, url: str, headers: dict[
     """One resend call; a refused or failed connection is an answer without status, like a send's."""
     try:
         response = await http.request(method, url, headers=headers, json=body)
-    except BlockedDestination as exc:
-        return Answer(None, f"blocked: {exc.describe()}")
-    except httpx.TimeoutException:
-        return Answer(None, "timeout")
-    except httpx.HTTPError as exc:
-        return Answer(None, type(exc).__name__)
+    except (BlockedDestination, httpx.HTTPError) as exc:
+        return Answer(None, no_answer(exc))
     return Answer(response.status_code)
 
 
@@ -161,12 +157,8 @@ async def _svix_answer(call: Awaitable[Any]) -> Answer:
         await call
     except HttpError as exc:
         return Answer(exc.status_code)
-    except BlockedDestination as exc:
-        return Answer(None, f"blocked: {exc.describe()}")
-    except httpx.TimeoutException:
-        return Answer(None, "timeout")
-    except httpx.HTTPError as exc:
-        return Answer(None, type(exc).__name__)
+    except (BlockedDestination, httpx.HTTPError) as exc:
+        return Answer(None, no_answer(exc))
     return Answer(202)
 
 

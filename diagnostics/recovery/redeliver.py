@@ -35,6 +35,7 @@ from diagnostics.config import Config
 from diagnostics.errors import InputError
 from diagnostics.logs import load_attempts
 from diagnostics.net.guard import AddressPolicy, BlockedDestination, ResolutionFailed, guarded_client, system_resolver
+from diagnostics.platforms.common import no_answer
 from diagnostics.recovery.categories import CATEGORIES, SAFE_BY_DEFAULT
 from diagnostics.recovery.jsonfiles import read_metrics_object
 from diagnostics.recovery.ledger import Ledger, ledger_path
@@ -162,12 +163,8 @@ async def _post_signed(client: httpx.AsyncClient, to: str, body: bytes,
                        headers: dict[str, str]) -> tuple[int | None, str | None]:
     try:
         response = await client.post(to, content=body, headers=headers)
-    except BlockedDestination as exc:
-        return None, f"blocked: {exc.describe()}"
-    except httpx.TimeoutException:
-        return None, "timeout"
-    except httpx.HTTPError as exc:
-        return None, type(exc).__name__
+    except (BlockedDestination, httpx.HTTPError) as exc:
+        return None, no_answer(exc)
     return response.status_code, None
 
 
