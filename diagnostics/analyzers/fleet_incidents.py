@@ -46,21 +46,29 @@ _FAILURE = (
 
 def _windows_sql(table: str, failures: str) -> str:
     bucket_s = BUCKET_MINUTES * 60
+    # The host and its suffix come from each endpoint's few distinct URLs, not from every failure:
+    # the two regular expressions over every failed attempt were half of this query.
     return f"""WITH marked AS (
-            SELECT x.endpoint, x.event_id, x.attempted_at, x.url, x.status_code, x.error,
+            SELECT x.endpoint, x.event_id, x.attempted_at, coalesce(x.url, '') AS url_key, x.status_code, x.error,
                    CASE WHEN p.rn IS NULL THEN 1 ELSE 0 END AS onset
             FROM {failures} AS x LEFT JOIN {failures} AS p ON p.endpoint = x.endpoint AND p.rn = x.rn - 1
+        ), hosts AS (
+            SELECT endpoint, url_key, host, regexp_extract(host, '([^.]+[.][^.]+)$', 1) AS suffix
+            FROM (SELECT endpoint, url_key, coalesce(nullif({HOST}, ''), endpoint) AS host
+                  FROM (SELECT DISTINCT endpoint, url, coalesce(url, '') AS url_key FROM {failures}) AS u) AS h
         ), f AS (
-            SELECT endpoint, event_id, attempted_at, coalesce(nullif({HOST}, ''), endpoint) AS host,
-                   {_FAILURE} AS failure, CAST(floor(epoch(attempted_at) / {bucket_s}) AS BIGINT) AS bucket, onset
-            FROM marked
+            SELECT m.endpoint, m.event_id, m.attempted_at, h.host, h.suffix, m.failure, m.bucket, m.onset
+            FROM (SELECT endpoint, event_id, attempted_at, url_key, {_FAILURE} AS failure, onset,
+                         CAST(floor(epoch(attempted_at) / {bucket_s}) AS BIGINT) AS bucket
+                  FROM marked) AS m
+            JOIN hosts AS h ON h.endpoint = m.endpoint AND h.url_key = m.url_key
         ), signed AS (
             SELECT endpoint, event_id, attempted_at, host, bucket, onset, 'failure' AS dimension, failure AS signature
             FROM f
             UNION ALL
             SELECT endpoint, event_id, attempted_at, host, bucket, onset, 'host suffix' AS dimension,
-                   regexp_extract(host, '([^.]+[.][^.]+)$', 1) AS signature
-            FROM f WHERE regexp_extract(host, '([^.]+[.][^.]+)$', 1) <> ''
+                   suffix AS signature
+            FROM f WHERE suffix <> ''
         ), span AS (
             SELECT CAST(floor(epoch(min(attempted_at)) / {bucket_s}) AS BIGINT) AS first_bucket,
                    CAST(floor(epoch(max(attempted_at)) / {bucket_s}) AS BIGINT) AS last_bucket

@@ -17,13 +17,40 @@ MAX_GROUPS = 200  # endpoints or event types listed in metrics (the rest are cou
 TABLE_ROWS = 50  # rows per report table
 
 
-def _group_stats(a: LogAnalysis, stats_table: str, key: str) -> list[dict[str, Any]]:
+TYPE_KEY = "coalesce(event_type, '(none)')"
+
+
+def type_events_sql(table: str) -> str:
+    """Events per event type (an event's type: the least of its attempts' types), without a
+    grouping of every event by type. An event outside `_event_details` is one attempt, so its
+    type is that attempt's: a type's events are its attempts, less the attempts of the detailed
+    events of that type, plus those events once each. Only the rare event whose attempts disagree
+    on the type (`mixed_types`) needs its attempts counted type by type."""
+    return f"""WITH detailed AS (
+            SELECT {TYPE_KEY} AS name, count(*) AS events,
+                   sum(CASE WHEN mixed_types THEN 0 ELSE attempts END) AS attempts
+            FROM _event_details GROUP BY {TYPE_KEY}
+        ), mixed AS (
+            SELECT coalesce(a.event_type, '(none)') AS name, count(*) AS attempts
+            FROM {table} AS a
+            JOIN (SELECT endpoint, event_id FROM _event_details WHERE mixed_types) AS m
+                 ON m.endpoint = a.endpoint AND m.event_id = a.event_id
+            GROUP BY coalesce(a.event_type, '(none)')
+        )
+        SELECT s.name, s.attempts - coalesce(d.attempts, 0) - coalesce(m.attempts, 0) + coalesce(d.events, 0)
+               AS events
+        FROM _type_stats AS s
+        LEFT JOIN detailed AS d ON d.name = s.name
+        LEFT JOIN mixed AS m ON m.name = s.name"""
+
+
+def _group_stats(a: LogAnalysis, stats_table: str, key: str, events_sql: str) -> list[dict[str, Any]]:
     """The listed rows of `_endpoint_stats` or `_type_stats` with event counts and the error breakdown."""
     shown = f"_shown{stats_table}"
     a.engine.materialize(
         shown,
         f"""SELECT s.*, coalesce(e.events, 0) AS events FROM {stats_table} AS s
-            LEFT JOIN (SELECT {key} AS name, count(*) AS events FROM _events GROUP BY {key}) AS e ON e.name = s.name
+            LEFT JOIN ({events_sql}) AS e ON e.name = s.name
             ORDER BY s.attempts - s.successes DESC, s.attempts DESC, s.name LIMIT {MAX_GROUPS}""",
     )
     breakdown: dict[str, dict[str, int]] = {}
@@ -77,8 +104,9 @@ def _table_row(stat: dict[str, Any], label: str) -> dict[str, Any]:
 
 def compute(a: LogAnalysis) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """(metrics, tables): the same numbers as JSON-able metrics and as rows for reports."""
-    endpoints = _group_stats(a, "_endpoint_stats", "endpoint")
-    event_types = _group_stats(a, "_type_stats", "coalesce(event_type, '(none)')")
+    endpoints = _group_stats(a, "_endpoint_stats", "endpoint",
+                             "SELECT endpoint AS name, count(*) AS events FROM _events GROUP BY endpoint")
+    event_types = _group_stats(a, "_type_stats", TYPE_KEY, type_events_sql(a.table))
     groups = failure_groups(a)
     totals = a.rows(
         "SELECT sum(attempts) AS attempts, sum(successes) AS ok, min(first_at) AS first_at, max(last_at) AS last_at, "
