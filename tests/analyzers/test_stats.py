@@ -36,3 +36,34 @@ def test_event_types_and_failure_groups(planted: Planted) -> None:
     assert groups[("ep_rotated", "401")] == int((frame["status_code"] == 401).sum())
     assert groups[("ep_outage", "connection_refused")] == int((frame["error"] == "connection_refused").sum())
     assert tables["Failure groups"][0]["attempts"] == max(groups.values())
+
+
+def test_events_per_type_match_pandas(planted: Planted) -> None:
+    """An event's type is the least of its attempts' types; events per type count them once each."""
+    metrics, _ = stats.compute(planted.analysis)
+    frame = planted.log.table.to_pandas()
+    per_event = frame.groupby(["endpoint", "event_id"])["event_type"].min().fillna("(none)")
+    expected = per_event.value_counts().to_dict()
+    assert {m["name"]: m["events"] for m in metrics["event_types"]} == expected
+
+
+def test_events_per_type_when_attempts_disagree_on_the_type(tiny) -> None:  # type: ignore[no-untyped-def]
+    """A retried event whose attempts name different types (or none) counts once, under the least
+    type; single attempts and consistent retries count under their own type."""
+    a = tiny([
+        ("ep", "evt_mixed", 0, 500, {"event_type": "b.created"}),
+        ("ep", "evt_mixed", 1, 500, {"event_type": "a.created"}),
+        ("ep", "evt_mixed", 2, 200, {"event_type": "b.created"}),
+        ("ep", "evt_partly_typed", 3, 500, {"event_type": ""}),
+        ("ep", "evt_partly_typed", 4, 200, {"event_type": "b.created"}),
+        ("ep", "evt_untyped", 5, 200, {"event_type": ""}),
+        ("ep", "evt_retried", 6, 503, {"event_type": "b.created"}),
+        ("ep", "evt_retried", 7, 200, {"event_type": "b.created"}),
+        ("ep", "evt_once", 8, 200, {"event_type": "c.created"}),
+        ("other", "evt_once", 8, 200, {"event_type": "c.created"}),  # the same event sent to two endpoints
+    ])
+    metrics, _ = stats.compute(a)
+    events = {m["name"]: m["events"] for m in metrics["event_types"]}
+    assert events == {"a.created": 1, "b.created": 2, "(none)": 1, "c.created": 2}
+    attempts = {m["name"]: m["attempts"] for m in metrics["event_types"]}
+    assert attempts == {"a.created": 1, "b.created": 5, "(none)": 2, "c.created": 2}
