@@ -229,3 +229,26 @@ def test_large_parquet_stays_in_place_and_can_be_materialized(
     copy.unlink()  # the rows now live in memory
     assert table.materialized and table.row_count == 12_000
     assert table.to_pandas(5)["event_id"].tolist() == before["event_id"].tolist()
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_overlong_urls_are_cut_to_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_place: bool) -> None:
+    """A URL beyond MAX_URL_CHARS characters is cut to it (multi-byte characters counted as one),
+    whether the Parquet file is copied into memory or read in place; others are left whole."""
+    from diagnostics.logs import schema
+
+    long_url = "https://example.com/" + "é" * 3000
+    frame = pd.DataFrame({
+        "event_id": ["evt_1", "evt_2"], "endpoint": ["ep", "ep"],
+        "url": [long_url, "https://example.com/in"],
+        "attempted_at": pd.to_datetime(["2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z"]),
+        "status_code": [200, 200], "attempt": [1, 1],
+    })
+    path = tmp_path / "long.parquet"
+    frame.to_parquet(path)
+    if in_place:
+        monkeypatch.setattr(schema, "KEEP_IN_PLACE_ABOVE_ROWS", 0)
+    table = load_attempts([str(path)])
+    assert table.materialized is not in_place
+    urls = dict(zip(*(table.to_pandas()[c].tolist() for c in ("event_id", "url")), strict=True))
+    assert urls == {"evt_1": long_url[: schema.MAX_URL_CHARS], "evt_2": "https://example.com/in"}
