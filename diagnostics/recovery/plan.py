@@ -68,7 +68,7 @@ class Plan:
             "as_of": iso(self.as_of),
             "totals": dict(self.totals),
             "delivered": self.delivered,
-            "events": [{k: iso(v) if isinstance(v, datetime) else v for k, v in e.items()} for e in self.events],
+            "events": [event_json(e) for e in self.events],
             "countdown": {k: iso(v) if isinstance(v, datetime) else v for k, v in self.countdown.items()},
             "pace": dict(self.pace),
             "sources": list(self.sources),
@@ -82,6 +82,21 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+EVENT_TIMES = ("first_at", "last_at", "next_retry_at", "retries_exhausted_at")
+"""The keys of a plan's or a reconciliation's event that hold times (the rest are JSON already)."""
+
+
+def event_json(event: dict[str, Any]) -> dict[str, Any]:
+    """One event with its times in ISO 8601: the time keys are named, not found by testing every
+    value's type (43,000 events: half of `to_json`)."""
+    data = dict(event)
+    for key in EVENT_TIMES:
+        value = data.get(key)
+        if isinstance(value, datetime):
+            data[key] = iso(value)
+    return data
 
 
 def window_sql(column: str, since: datetime | None, until: datetime | None) -> str:

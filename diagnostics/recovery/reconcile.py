@@ -26,7 +26,7 @@ from diagnostics.analyzers.base import OK
 from diagnostics.engines.embedded import DuckDBEngine
 from diagnostics.logs.schema import sql_literal
 from diagnostics.recovery.categories import PENDING
-from diagnostics.recovery.plan import PLAN_TABLE, Plan, iso, window_sql
+from diagnostics.recovery.plan import PLAN_TABLE, Plan, event_json, iso, window_sql
 from diagnostics.recovery.received import Received
 
 MISSED = "missed"
@@ -61,7 +61,7 @@ class Reconciliation:
             "received": self.received,
             "totals": dict(self.totals),
             "outside_window": self.outside_window,
-            "events": [{k: iso(v) if isinstance(v, datetime) else v for k, v in e.items()} for e in self.events],
+            "events": [event_json(e) for e in self.events],
         }
 
 
