@@ -25,7 +25,7 @@ from typing import Any
 from diagnostics.errors import InputError
 from diagnostics.logs.detect import detect_format
 from diagnostics.logs.files import decode_utf8, iter_json_records, read_bytes
-from diagnostics.recovery.plan import Plan, iso
+from diagnostics.recovery.plan import Plan, at, iso
 
 EXPORT_FORMATS = ("ids", "csv", "svix", "github")
 CSV_COLUMNS = ("event_id", "category", "event_type", "attempts", "first_at", "last_at", "status_code", "error",
@@ -56,7 +56,7 @@ def render_export(plan: Plan, fmt: str, path: str, categories: Sequence[str],
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for e in events:
-            writer.writerow([csv_cell(iso(e.get(c)) if c.endswith("_at") else e.get(c)) for c in CSV_COLUMNS])
+            writer.writerow([csv_cell(e.get(c)) for c in CSV_COLUMNS])  # times are ISO 8601 already
         text = out.getvalue()
     elif fmt == "svix":
         text, covered = _svix(plan, events)
@@ -97,11 +97,11 @@ def export_all(plan: Plan, exports: Sequence[tuple[str, str]], categories: Seque
 def _svix(plan: Plan, events: list[dict[str, Any]]) -> tuple[str, dict[str, int]]:
     if not events:
         raise InputError("no events of the selected categories to recover: nothing to export", field="--export")
-    since = min(e["first_at"] for e in events)
-    until = max(e["first_at"] for e in events) + timedelta(seconds=1)
+    since = min(at(e["first_at"]) for e in events)
+    until = max(at(e["first_at"]) for e in events) + timedelta(seconds=1)
     covered: dict[str, int] = {}
     for e in plan.events:
-        if since <= e["first_at"] < until:
+        if since <= at(e["first_at"]) < until:
             covered[e["category"]] = covered.get(e["category"], 0) + 1
     return json.dumps({"since": iso(since), "until": iso(until)}, indent=2) + "\n", covered
 

@@ -26,7 +26,7 @@ from diagnostics.analyzers.base import OK
 from diagnostics.engines.embedded import DuckDBEngine
 from diagnostics.logs.schema import sql_literal
 from diagnostics.recovery.categories import PENDING
-from diagnostics.recovery.plan import PLAN_TABLE, Plan, event_json, iso, window_sql
+from diagnostics.recovery.plan import PLAN_TABLE, Plan, iso, iso_sql, window_sql
 from diagnostics.recovery.received import Received
 
 MISSED = "missed"
@@ -61,7 +61,7 @@ class Reconciliation:
             "received": self.received,
             "totals": dict(self.totals),
             "outside_window": self.outside_window,
-            "events": [event_json(e) for e in self.events],
+            "events": list(self.events),
         }
 
 
@@ -111,9 +111,10 @@ def reconcile(engine: DuckDBEngine, plan: Plan, received: Received, *, table: st
         f"SELECT category, count(*) AS n FROM {RECONCILED_TABLE} GROUP BY category")}
     order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(RECONCILE_CATEGORIES))
     rows = engine.rows(
-        f"""SELECT event_id, category, receipts, successes, plan_category, event_type, attempts, first_at, last_at
-            FROM {RECONCILED_TABLE} WHERE category IN ({', '.join(f"'{c}'" for c in RECONCILE_CATEGORIES)})
-            ORDER BY CASE category {order} END, first_at NULLS LAST, event_id"""
+        f"""SELECT event_id, category, receipts, successes, plan_category, event_type, attempts,
+                   {iso_sql('first_at')} AS first_at, {iso_sql('last_at')} AS last_at
+            FROM {RECONCILED_TABLE} AS r WHERE category IN ({', '.join(f"'{c}'" for c in RECONCILE_CATEGORIES)})
+            ORDER BY CASE r.category {order} END, r.first_at NULLS LAST, r.event_id"""  # the time, not its text
     )
     events = []
     for r in rows:

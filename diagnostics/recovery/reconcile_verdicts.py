@@ -11,6 +11,7 @@ from typing import Any
 
 from diagnostics.analyzers.base import fmt_time
 from diagnostics.findings import MAX_SAMPLES, SEVERITY_ORDER, STATUS_ORDER, Finding, Severity, Status
+from diagnostics.recovery.plan import at
 from diagnostics.recovery.reconcile import (
     DELIVERED_NOT_RECORDED,
     DUPLICATED,
@@ -39,7 +40,8 @@ def event_row(e: dict[str, Any]) -> dict[str, Any]:
     row = {"event_id": e["event_id"], "category": e["category"], "their_records": e["receipts"]}
     if e["category"] != UNKNOWN_TO_US:
         row.update(our_result="2xx" if e["delivered"] else "failed", event_type=e["event_type"],
-                   attempts=e["attempts"], first_attempt=fmt_time(e["first_at"]), last_attempt=fmt_time(e["last_at"]))
+                   attempts=e["attempts"], first_attempt=fmt_time(at(e["first_at"])),
+                   last_attempt=fmt_time(at(e["last_at"])))
     if e.get("pending"):
         row["note"] = "pending: still being retried"
     return row

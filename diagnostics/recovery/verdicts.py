@@ -17,7 +17,7 @@ from diagnostics.analyzers.base import fmt_time
 from diagnostics.findings import MAX_SAMPLES, Finding, Severity, Status
 from diagnostics.profiles import SenderProfile
 from diagnostics.recovery.categories import ADVICE, AMBIGUOUS, CATEGORIES, NEVER_REACHED, PENDING, REJECTED
-from diagnostics.recovery.plan import Plan
+from diagnostics.recovery.plan import Plan, at
 from diagnostics.wording import agree, counted, these
 
 SOURCE = "recovery.plan"
@@ -107,21 +107,21 @@ def event_row(e: dict[str, Any]) -> dict[str, Any]:
         "category": e["category"],
         "event_type": e["event_type"],
         "attempts": e["attempts"],
-        "first_attempt": fmt_time(e["first_at"]),
-        "last_attempt": fmt_time(e["last_at"]),
+        "first_attempt": fmt_time(at(e["first_at"])),
+        "last_attempt": fmt_time(at(e["last_at"])),
         "last_result": e["status_code"] if e["status_code"] is not None else e["error"],
     }
     if e["category"] == PENDING:
-        row["next_retry"] = fmt_time(e.get("next_retry_at"))
-        row["retries_run_out"] = fmt_time(e.get("retries_exhausted_at"))
+        row["next_retry"] = fmt_time(at(e.get("next_retry_at")))
+        row["retries_run_out"] = fmt_time(at(e.get("retries_exhausted_at")))
     row["evidence"] = e["evidence"]
     return row
 
 
 def _category(plan: Plan, profile: SenderProfile, category: str, events: list[dict[str, Any]]) -> Finding:
     n = len(events)
-    first = min(e["first_at"] for e in events)
-    last = max(e["last_at"] for e in events)
+    first = min(at(e["first_at"]) for e in events)
+    last = max(at(e["last_at"]) for e in events)
     common: list[tuple[str, Any]] = [("events", n), ("first sent", fmt_time(first)), ("last attempt", fmt_time(last)),
                                      ("what to do", ADVICE[category])]
     if category == NEVER_REACHED:

@@ -62,10 +62,10 @@ def test_svix_recover_window_holds_the_selection(plan, tmp_path: Path) -> None:
     body = json.loads(out.read_text())
     assert set(body) == {"since", "until"}
     chosen = [e for e in plan.events if e["category"] == "never_reached"]
-    from diagnostics.recovery.plan import iso
+    from diagnostics.recovery.plan import at, iso
 
-    assert body["since"] == iso(min(e["first_at"] for e in chosen))
-    assert all(body["since"] <= iso(e["first_at"]) < body["until"] for e in chosen)
+    assert body["since"] == iso(min(at(e["first_at"]) for e in chosen))
+    assert all(at(body["since"]) <= at(e["first_at"]) < at(body["until"]) for e in chosen)
     # Svix resends every failed message of the window: the other plan events inside it are counted
     assert summary["covered"]["never_reached"] == len(chosen) and sum(summary["covered"].values()) > len(chosen)
 

@@ -13,6 +13,7 @@ from diagnostics.logs.schema import AttemptTable
 from diagnostics.profiles import BUILTIN_PROFILES
 from diagnostics.recovery.categories import CATEGORIES
 from diagnostics.recovery.generate import NEIGHBOUR, SCRIPTS, TARGET
+from diagnostics.recovery.plan import at
 from diagnostics.recovery.run import plan_outcome
 from tests.recovery.conftest import PlantedRecovery, ours
 from tests.support.tiny_logs import T0
@@ -77,8 +78,8 @@ def test_pending_times_follow_the_profile_schedule(planted_recovery: PlantedReco
     plan, _ = plan_outcome(planted_recovery.attempts(TARGET), ours(), TARGET)
     pending = {e["event_id"]: e for e in plan.events if e["category"] == "pending"}
     for event_id, expected in truth.pending.items():
-        assert pending[event_id]["next_retry_at"] == expected["next_retry_at"]
-        assert pending[event_id]["retries_exhausted_at"] == expected["retries_exhausted_at"]
+        assert at(pending[event_id]["next_retry_at"]) == expected["next_retry_at"]
+        assert at(pending[event_id]["retries_exhausted_at"]) == expected["retries_exhausted_at"]
     assert not any("next_retry_at" in e for e in plan.events if e["category"] != "pending")
     oldest = min(truth.pending, key=lambda i: (truth.first_at[i], i))
     c = plan.countdown
@@ -197,7 +198,7 @@ def test_a_success_after_the_window_counts_and_retries_before_it_use_the_budget(
     ])
     plan, _ = plan_outcome(attempts, ours(), "ep", since=T0 + timedelta(minutes=8), until=T0 + timedelta(minutes=60))
     assert [(e["event_id"], e["category"], e["attempts"]) for e in plan.events] == [("evt_b", "pending", 2)]
-    assert plan.events[0]["next_retry_at"] == T0 + timedelta(minutes=11, seconds=300)
+    assert at(plan.events[0]["next_retry_at"]) == T0 + timedelta(minutes=11, seconds=300)
     assert plan.delivered == 1
 
 
@@ -233,3 +234,40 @@ def test_json_has_the_listed_keys(planted_recovery: PlantedRecovery) -> None:
 
 def test_scripts_cover_every_category() -> None:
     assert {category for category, _autos, _extras in SCRIPTS.values()} == {*CATEGORIES[:3], "delivered"}
+
+
+def _evidence_in_python(row: dict, max_attempts: int) -> str:
+    """The evidence line as a reader would write it by hand: the oracle of `plan.evidence_sql`."""
+    from datetime import UTC
+
+    when = row["last_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    what = f"HTTP {int(row['status_code'])}" if row["status_code"] is not None else (row["error"] or "no response")
+    if row["duration_ms"] is not None:
+        what += f" after {float(row['duration_ms']):.0f} ms"
+    body = (row["response_body"] or "").strip().replace("\n", " ")
+    if row["status_code"] is not None and body:
+        what += f": {body[:120]}"
+    return (f"latest attempt ({row['last_trigger'] or 'auto'}, #{row['last_attempt']}) at {when}: {what}; "
+            f"{int(row['auto_used'])} of {max_attempts} automatic attempts used")
+
+
+def test_evidence_lines_read_as_written_by_hand(planted_recovery: PlantedRecovery, tiny: Callable) -> None:
+    """Written in SQL, the evidence line is the same text a Python formatter gives: durations
+    rounded half to even as `:.0f` does, bodies stripped of any Unicode space, cut at 120
+    characters, their newlines flattened."""
+    from diagnostics.engines.embedded import DuckDBEngine
+    from diagnostics.recovery.plan import PLAN_TABLE
+
+    rows = [
+        ("ep", "evt_half_even", 1, 500, {"duration_ms": 2.5, "response_body": "\u3000 oops\nline two\u00a0 "}),
+        ("ep", "evt_half_up", 2, 503, {"duration_ms": 3.5, "response_body": "é" * 200}),
+        ("ep", "evt_no_answer", 3, None, {"error": "", "duration_ms": None}),
+        ("ep", "evt_blank_body", 4, 410, {"duration_ms": 0.4, "response_body": " \t\n "}),
+        ("ep", "evt_manual", 5, 401, {"trigger": "manual", "duration_ms": 1999.5}),
+    ]
+    for attempts, endpoint in ((tiny(rows), "ep"), (planted_recovery.attempts(TARGET), TARGET)):
+        plan, _ = plan_outcome(attempts, ours(), endpoint)
+        judged = DuckDBEngine(attempts.conn, attempts.name).rows(f"SELECT * FROM {PLAN_TABLE} WHERE in_window")  # noqa: S608 - internal name
+        expected = {r["event_id"]: _evidence_in_python(r, ours().max_attempts) for r in judged}
+        assert {e["event_id"]: e["evidence"] for e in plan.events} == expected
+        assert len(expected) == len(plan.events) > 0
