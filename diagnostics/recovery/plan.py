@@ -171,16 +171,26 @@ def plan_sql(table: str, endpoint: str, profile: SenderProfile, since: datetime 
         FROM judged AS j LEFT JOIN {SCHEDULE_TABLE} AS s ON s.n = j.auto_used"""
 
 
-def build_plan(engine: Engine, profile: SenderProfile, endpoint: str, *, table: str = "attempts",
-               since: datetime | None = None, until: datetime | None = None) -> Plan:
-    """The replay plan of `endpoint` in `table` under `profile` (raises InputError when the
-    endpoint has no attempt in the log)."""
+def judge_plan(engine: Engine, profile: SenderProfile, endpoint: str, *, table: str = "attempts",
+               since: datetime | None = None, until: datetime | None = None) -> datetime | None:
+    """Materialize PLAN_TABLE (every undelivered event of `endpoint`, judged) without listing it,
+    which is all a reconciliation needs; return the endpoint's last attempt. Raises InputError
+    when the endpoint has no attempt in the log."""
     ep = sql_literal(endpoint)
     seen = engine.rows(f"SELECT count(*) AS n, max(attempted_at) AS last FROM {table} WHERE endpoint = {ep}")[0]
     if not seen["n"]:
         raise InputError(f"no delivery attempts for endpoint {endpoint!r} in the log", field="--endpoint")
     engine.materialize(SCHEDULE_TABLE, schedule_select(profile))
     engine.materialize(PLAN_TABLE, plan_sql(table, endpoint, profile, since, until))
+    return seen["last"]
+
+
+def build_plan(engine: Engine, profile: SenderProfile, endpoint: str, *, table: str = "attempts",
+               since: datetime | None = None, until: datetime | None = None) -> Plan:
+    """The replay plan of `endpoint` in `table` under `profile` (raises InputError when the
+    endpoint has no attempt in the log)."""
+    ep = sql_literal(endpoint)
+    as_of = judge_plan(engine, profile, endpoint, table=table, since=since, until=until)
     order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CATEGORIES))
     names, rows = engine.fetch(engine.compile(
         f"""SELECT event_id, category, attempts, {iso_sql('first_at')} AS first_at, {iso_sql('last_at')} AS last_at,
@@ -206,7 +216,7 @@ def build_plan(engine: Engine, profile: SenderProfile, endpoint: str, *, table: 
     totals = {c: 0 for c in CATEGORIES}
     for e in events:
         totals[e["category"]] += 1
-    return Plan(endpoint=endpoint, profile=profile.name, since=since, until=until, as_of=seen["last"],
+    return Plan(endpoint=endpoint, profile=profile.name, since=since, until=until, as_of=as_of,
                 events=events, totals=totals, delivered=in_window - len(events),
                 pace={"peak_per_minute": int(pace["peak_per_minute"] or 0), "successes": int(pace["successes"] or 0),
                       "median_ms": None if pace["median_ms"] is None else round(float(pace["median_ms"]), 1)})

@@ -26,7 +26,7 @@ from diagnostics.analyzers.base import OK
 from diagnostics.engines.embedded import DuckDBEngine
 from diagnostics.logs.schema import sql_literal
 from diagnostics.recovery.categories import PENDING
-from diagnostics.recovery.plan import PLAN_TABLE, Plan, iso, iso_sql, window_sql
+from diagnostics.recovery.plan import PLAN_TABLE, iso, iso_sql, window_sql
 from diagnostics.recovery.received import Received
 
 MISSED = "missed"
@@ -103,10 +103,12 @@ def reconcile_sql(table: str, endpoint: str, since: datetime | None, until: date
         WHERE ours AND in_window OR receipts > 0"""
 
 
-def reconcile(engine: DuckDBEngine, plan: Plan, received: Received, *, table: str = "attempts") -> Reconciliation:
-    """Judge the endpoint's events of the plan's window against the receipts (the plan is built first)."""
+def reconcile(engine: DuckDBEngine, endpoint: str, received: Received, *, since: datetime | None = None,
+              until: datetime | None = None, table: str = "attempts") -> Reconciliation:
+    """Judge the endpoint's events of the window against the receipts (PLAN_TABLE is judged
+    first: `plan.judge_plan`)."""
     load_received(engine, received)
-    engine.materialize(RECONCILED_TABLE, reconcile_sql(table, plan.endpoint, plan.since, plan.until))
+    engine.materialize(RECONCILED_TABLE, reconcile_sql(table, endpoint, since, until))
     counts = {r["category"]: int(r["n"]) for r in engine.rows(
         f"SELECT category, count(*) AS n FROM {RECONCILED_TABLE} GROUP BY category")}
     order = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(RECONCILE_CATEGORIES))
@@ -128,5 +130,5 @@ def reconcile(engine: DuckDBEngine, plan: Plan, received: Received, *, table: st
             event["pending"] = r["plan_category"] == PENDING
         events.append(event)
     totals = {c: counts.get(c, 0) for c in (*RECONCILE_CATEGORIES, RECORDED_ONCE)}
-    return Reconciliation(endpoint=plan.endpoint, since=plan.since, until=plan.until, received=received.summary(),
+    return Reconciliation(endpoint=endpoint, since=since, until=until, received=received.summary(),
                           totals=totals, events=events, outside_window=counts.get("outside_window", 0))

@@ -26,17 +26,21 @@ from diagnostics.recovery.categories import SAFE_BY_DEFAULT
 from diagnostics.recovery.countdown import countdown
 from diagnostics.recovery.exports import export_all
 from diagnostics.recovery.jsonfiles import read_metrics_object
-from diagnostics.recovery.plan import Plan, build_plan
+from diagnostics.recovery.plan import Plan, build_plan, judge_plan
 from diagnostics.recovery.received import Received, event_id_pattern, read_received
 from diagnostics.recovery.reconcile import MISSED, reconcile
 from diagnostics.recovery.reconcile_verdicts import reconcile_findings, reconcile_tables
 from diagnostics.recovery.verdicts import plan_findings, plan_tables
 
 
-def _plan(attempts: AttemptTable, profile: SenderProfile, endpoint: str, since: datetime | None,
-          until: datetime | None) -> tuple[DuckDBEngine, Plan]:
+def _check_window(since: datetime | None, until: datetime | None) -> None:
     if since and until and since >= until:
         raise InputError("--since must be before --until", field="--since")
+
+
+def _plan(attempts: AttemptTable, profile: SenderProfile, endpoint: str, since: datetime | None,
+          until: datetime | None) -> tuple[DuckDBEngine, Plan]:
+    _check_window(since, until)
     engine = DuckDBEngine(attempts.conn, attempts.name)
     plan = build_plan(engine, profile, endpoint, table=attempts.name, since=since, until=until)
     countdown(engine, profile, plan, table=attempts.name)
@@ -63,8 +67,10 @@ def plan_outcome(attempts: AttemptTable, profile: SenderProfile, endpoint: str, 
 def reconcile_outcome(attempts: AttemptTable, profile: SenderProfile, endpoint: str, received: Received, *,
                       since: datetime | None = None, until: datetime | None = None) -> Outcome:
     """Our log of `endpoint` against the customer's receipts, as an Outcome."""
-    engine, plan = _plan(attempts, profile, endpoint, since, until)
-    result = reconcile(engine, plan, received, table=attempts.name)
+    _check_window(since, until)
+    engine = DuckDBEngine(attempts.conn, attempts.name)
+    judge_plan(engine, profile, endpoint, table=attempts.name, since=since, until=until)  # no event list needed
+    result = reconcile(engine, endpoint, received, since=since, until=until, table=attempts.name)
     return Outcome(
         subject=f"reconciliation of endpoint {endpoint} ({attempts.subject()}) with the customer's records",
         findings=sort_findings(reconcile_findings(result)),
