@@ -193,7 +193,7 @@ def prepare(
             FROM {table} AS a JOIN interesting AS i ON a.endpoint = i.endpoint AND a.event_id = i.event_id
             GROUP BY a.endpoint, a.event_id
         )
-        SELECT agg.*, {HOST} AS host, first_cutoff IS NOT NULL AS had_cutoff FROM agg""",
+        SELECT agg.*, first_cutoff IS NOT NULL AS had_cutoff FROM agg""",
     )
     # The failed attempts, each with its rank among all of its endpoint's attempts and the time of
     # the endpoint's next attempt: one full sort, after which gaps and islands need failures only.

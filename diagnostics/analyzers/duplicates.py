@@ -12,7 +12,7 @@ The fix is idempotency on the event id and answering 2xx before slow work.
 
 from __future__ import annotations
 
-from diagnostics.analyzers.base import LogAnalysis, fleet_finding, fmt_time, pct
+from diagnostics.analyzers.base import HOST, LogAnalysis, fleet_finding, fmt_time, pct
 from diagnostics.findings import MAX_SAMPLES, Finding, Severity, Status
 
 SOURCE = "analyzers.duplicates"
@@ -23,11 +23,15 @@ def _later_success(count: str, first: str) -> str:
     return f"({count} >= 2 OR ({count} >= 1 AND {first} > first_ok))"
 
 
-DUPLICATES_SQL = f"""WITH same_host AS (
+# The host is read from the URLs of the events sent to several endpoints only (no other event
+# can reach two endpoints of one host).
+DUPLICATES_SQL = f"""WITH fanned_out AS (
+        SELECT event_id, endpoint, {HOST} AS host
+        FROM _event_details WHERE successes >= 1 AND event_id IN (SELECT event_id FROM _fanout)
+    ), same_host AS (
         SELECT event_id, host, min(endpoint) AS endpoint,
                string_agg(endpoint, ', ' ORDER BY endpoint) AS endpoint_list
-        FROM _event_details WHERE successes >= 1 AND host IS NOT NULL AND host <> ''
-          AND event_id IN (SELECT event_id FROM _fanout)
+        FROM fanned_out WHERE host IS NOT NULL AND host <> ''
         GROUP BY event_id, host HAVING count(*) >= 2
     )
     SELECT e.endpoint, e.event_id, e.event_type, e.successes, e.first_ok, e.last_ok,
