@@ -50,6 +50,7 @@ class Plan:
     countdown: dict[str, Any] = field(default_factory=dict)
     pace: dict[str, Any] = field(default_factory=dict)  # the endpoint's own record: what a resend may ask of it
     sources: list[str] = field(default_factory=list)  # where the payloads of a resend are read
+    spans: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)  # per category: first sent, last try
 
     @property
     def disable_at(self) -> datetime | None:
@@ -59,6 +60,16 @@ class Plan:
         """Keep only the events in `event_ids` (a plan built from a reconciliation)."""
         self.events = [e for e in self.events if e["event_id"] in event_ids]
         self.totals = {c: sum(1 for e in self.events if e["category"] == c) for c in CATEGORIES}
+        self.spans = {}  # read again from the events that are left
+
+    def span(self, category: str) -> tuple[datetime, datetime]:
+        """When the category's events were first sent and last tried (from SQL when the plan was
+        built, else from the events: 100,000 times parsed back cost 0.1 s)."""
+        if category not in self.spans:
+            events = [e for e in self.events if e["category"] == category]
+            self.spans[category] = (min(at(e["first_at"]) for e in events),  # type: ignore[type-var]
+                                    max(at(e["last_at"]) for e in events))  # type: ignore[type-var]
+        return self.spans[category]
 
     def selected(self, categories: tuple[str, ...]) -> list[dict[str, Any]]:
         return [e for e in self.events if e["category"] in categories]
@@ -213,11 +224,14 @@ def build_plan(engine: Engine, profile: SenderProfile, endpoint: str, *, table: 
                    (SELECT count(*) FROM ok) AS successes"""
     )[0]
     events = _events(names, rows)
+    spans = {r["category"]: (r["first_at"], r["last_at"]) for r in engine.rows(
+        f"""SELECT category, min(first_at) AS first_at, max(last_at) AS last_at FROM {PLAN_TABLE}
+            WHERE in_window GROUP BY category""")}
     totals = {c: 0 for c in CATEGORIES}
     for e in events:
         totals[e["category"]] += 1
     return Plan(endpoint=endpoint, profile=profile.name, since=since, until=until, as_of=as_of,
-                events=events, totals=totals, delivered=in_window - len(events),
+                events=events, totals=totals, delivered=in_window - len(events), spans=spans,
                 pace={"peak_per_minute": int(pace["peak_per_minute"] or 0), "successes": int(pace["successes"] or 0),
                       "median_ms": None if pace["median_ms"] is None else round(float(pace["median_ms"]), 1)})
 

@@ -120,8 +120,7 @@ def event_row(e: dict[str, Any]) -> dict[str, Any]:
 
 def _category(plan: Plan, profile: SenderProfile, category: str, events: list[dict[str, Any]]) -> Finding:
     n = len(events)
-    first = min(at(e["first_at"]) for e in events)
-    last = max(at(e["last_at"]) for e in events)
+    first, last = plan.span(category)
     common: list[tuple[str, Any]] = [("events", n), ("first sent", fmt_time(first)), ("last attempt", fmt_time(last)),
                                      ("what to do", ADVICE[category])]
     if category == NEVER_REACHED:

@@ -271,3 +271,16 @@ def test_evidence_lines_read_as_written_by_hand(planted_recovery: PlantedRecover
         expected = {r["event_id"]: _evidence_in_python(r, ours().max_attempts) for r in judged}
         assert {e["event_id"]: e["evidence"] for e in plan.events} == expected
         assert len(expected) == len(plan.events) > 0
+
+
+def test_category_spans_follow_a_restricted_plan(planted_recovery: PlantedRecovery) -> None:
+    """The first-sent and last-tried times of a category come from SQL for a whole plan and from
+    the events that are left once the plan is restricted (a plan built from a reconciliation)."""
+    plan, _ = plan_outcome(planted_recovery.attempts(TARGET), ours(), TARGET)
+    for category in CATEGORIES:
+        events = [e for e in plan.events if e["category"] == category]
+        assert plan.span(category) == (min(at(e["first_at"]) for e in events), max(at(e["last_at"]) for e in events))
+    pending = [e for e in plan.events if e["category"] == "pending"]
+    kept = pending[len(pending) // 2:]
+    plan.restrict({e["event_id"] for e in kept})
+    assert plan.span("pending") == (min(at(e["first_at"]) for e in kept), max(at(e["last_at"]) for e in kept))
