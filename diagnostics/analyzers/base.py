@@ -58,6 +58,8 @@ timeout): `_event_details.first_cutoff`, read by `duplicates` (timeout-then-succ
 MIN_ATTEMPTS = 20
 """An endpoint (or event type) is judged on a rate or a percentile only with at least this many
 attempts (`failure_rates`, `latency`): fewer say too little to warn about."""
+TYPE_KEY = "coalesce(event_type, '(none)')"
+"""An attempt's event type as `_type_stats` and the events per type group it (no type: "(none)")."""
 PERCENTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
 """The latency percentiles of `_endpoint_stats` / `_type_stats` (column name, quantile)."""
 # The per-endpoint problem rows every analyzer can project (the `--details` file, fleet ranking).
@@ -232,7 +234,7 @@ def prepare(
     # The percentiles as one list per group: one sort of the group's durations instead of three.
     quantiles = ", ".join(str(q) for _, q in PERCENTILES)
     percentiles = ", ".join(f"_q[{i}] AS {column}" for i, (column, _) in enumerate(PERCENTILES, start=1))
-    for name, key in (("_endpoint_stats", "endpoint"), ("_type_stats", "coalesce(event_type, '(none)')")):
+    for name, key in (("_endpoint_stats", "endpoint"), ("_type_stats", TYPE_KEY)):
         engine.materialize(
             name,
             f"""SELECT name, attempts, successes, timed, {percentiles}, near_timeout, slope_per_day, first_at, last_at

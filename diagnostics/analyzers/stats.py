@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnostics.analyzers.base import MAX_ROWS_IN_METRICS, LogAnalysis, Percentiles, fmt_time, pct
+from diagnostics.analyzers.base import MAX_ROWS_IN_METRICS, TYPE_KEY, LogAnalysis, Percentiles, fmt_time, pct
 
 MAX_GROUPS = 200  # endpoints or event types listed in metrics (the rest are counted)
 TABLE_ROWS = 50  # rows per report table
-
-
-TYPE_KEY = "coalesce(event_type, '(none)')"
 
 
 def type_events_sql(table: str) -> str:
@@ -31,11 +28,11 @@ def type_events_sql(table: str) -> str:
                    sum(CASE WHEN mixed_types THEN 0 ELSE attempts END) AS attempts
             FROM _event_details GROUP BY {TYPE_KEY}
         ), mixed AS (
-            SELECT coalesce(a.event_type, '(none)') AS name, count(*) AS attempts
-            FROM {table} AS a
-            JOIN (SELECT endpoint, event_id FROM _event_details WHERE mixed_types) AS m
-                 ON m.endpoint = a.endpoint AND m.event_id = a.event_id
-            GROUP BY coalesce(a.event_type, '(none)')
+            SELECT {TYPE_KEY} AS name, count(*) AS attempts
+            FROM (SELECT a.event_type FROM {table} AS a
+                  JOIN (SELECT endpoint, event_id FROM _event_details WHERE mixed_types) AS m
+                       ON m.endpoint = a.endpoint AND m.event_id = a.event_id) AS x
+            GROUP BY {TYPE_KEY}
         )
         SELECT s.name, s.attempts - coalesce(d.attempts, 0) - coalesce(m.attempts, 0) + coalesce(d.events, 0)
                AS events
