@@ -80,7 +80,7 @@ class SparkEngine(Engine):
     def __init__(self, spark: SparkSession, shown: str) -> None:
         self.spark = spark
         self.shown = shown
-        self.cached: dict[str, tuple[str, DataFrame]] = {}
+        self.kept: dict[str, tuple[str, set[int]]] = {}  # view -> its SQL and the RDDs holding its rows
         self.rows_total = 0
         self.excluded = 0
 
@@ -97,23 +97,37 @@ class SparkEngine(Engine):
         except PySparkException as exc:
             raise RuntimeError(f"Spark refused the analyzer SQL: {str(exc).splitlines()[0][:300]}\n{sql}") from exc
 
-    def _cache(self, name: str, frame: DataFrame, sql: str) -> None:
-        old = self.cached.pop(name, None)
-        # Computed now, once, and cut from its lineage: a cached frame whose SQL has a WITH clause
-        # is not recognized again when a later query reads its view (the CTE gets new ids), so
-        # every reader recomputed it (1M attempts: 133 of 224 s were the incident tables read
-        # back); a local checkpoint is read as the rows it holds.
+    def _persisted(self) -> Any:
+        """The session's persisted RDDs by id (JavaSparkContext.getPersistentRDDs)."""
+        return self.spark.sparkContext._jsc.getPersistentRDDs()
+
+    def _keep(self, name: str, frame: DataFrame, sql: str) -> None:
+        """Compute `frame` now, once, and cut it from its lineage: a cached frame whose SQL has a
+        WITH clause is not recognized again when a later query reads its view (the CTE gets new
+        ids), so every reader recomputed it (1M attempts: 133 of 224 s were the incident tables
+        read back); a local checkpoint is read as the rows it holds. The RDDs it persisted are
+        remembered, since `DataFrame.unpersist` does not release a checkpoint's blocks."""
+        before = {int(i) for i in self._persisted().keySet().toArray()}
         frame = frame.localCheckpoint(eager=True)
         frame.createOrReplaceTempView(name)
+        held = {int(i) for i in self._persisted().keySet().toArray()} - before
+        old = self.kept.pop(name, None)
         if old is not None:
-            old[1].unpersist()
-        self.cached[name] = (sql, frame)
+            self._release(old[1])
+        self.kept[name] = (sql, held)
+
+    def _release(self, rdd_ids: set[int]) -> None:
+        persisted = self._persisted()
+        for rdd_id in rdd_ids:
+            rdd = persisted.get(rdd_id)
+            if rdd is not None:
+                rdd.unpersist(False)
 
     def materialize(self, name: str, select: str) -> None:
         sql = self.compile(select)
-        if name in self.cached and self.cached[name][0] == sql:
+        if name in self.kept and self.kept[name][0] == sql:
             return  # the same table again (the inputs of an analysis never change)
-        self._cache(name, self._run(sql), sql)
+        self._keep(name, self._run(sql), sql)
 
     def export(self, select: str, path: str) -> int:
         suffix = Path(path).suffix.lower()
@@ -134,11 +148,12 @@ class SparkEngine(Engine):
         return table.num_rows
 
     def close(self) -> None:
-        """Drop this analysis's cached views; the session stays for the next analysis in the process."""
-        for name, (_, frame) in self.cached.items():
-            frame.unpersist()
+        """Drop this analysis's views and release their rows; the session stays for the next
+        analysis in the process."""
+        for name, (_, held) in self.kept.items():
+            self._release(held)
             self.spark.catalog.dropTempView(name)
-        self.cached.clear()
+        self.kept.clear()
 
     def subject(self) -> str:
         row = self.rows(f"SELECT count(*) AS n, min(attempted_at) AS s, max(attempted_at) AS e FROM {self.table}")[0]
@@ -149,7 +164,7 @@ class SparkEngine(Engine):
                 "problems": []}
 
     def load(self, frame: DataFrame, *, in_place: bool) -> None:
-        """Type the source rows (canonical names, `seq` already added) into the cached `attempts` view."""
+        """Type the source rows (canonical names, `seq` already added) into the kept `attempts` view."""
         frame.createOrReplaceTempView("_wd_source")
         kinds = {f.name: kind_of(f.dataType.simpleString()) for f in frame.schema.fields if f.name != "_wd_seq"}
         check_columns(kinds, self.shown)
@@ -184,7 +199,7 @@ def _read(spark: SparkSession, sources: Sequence[str], table: str | None) -> tup
             frame = spark.table(table)
         except PySparkException as exc:
             raise InputError(f"Spark has no table {table!r}", field="--table") from exc
-        # A table has no line numbers: a unique id per row, fixed once the attempts are cached.
+        # A table has no line numbers: a unique id per row, fixed once the attempts are kept (checkpointed).
         return frame.withColumn("_wd_seq", F.monotonically_increasing_id()), f"Spark table {table}", False
     if not sources:
         raise InputError("give Parquet files or --table for --engine spark", field="--engine")
@@ -224,7 +239,7 @@ def _mapped(frame: DataFrame, mapping: Any) -> DataFrame:
 def open_engine(sources: Sequence[str], *, config: Config, mapping: Any = None, endpoint: str | None = None,
                 since: datetime | None = None, until: datetime | None = None, table: str | None = None,
                 query: str | None = None) -> SparkEngine:
-    """A Spark engine over the Parquet files (or Spark table), filters applied, attempts cached."""
+    """A Spark engine over the Parquet files (or Spark table), filters applied, attempts kept."""
     from pyspark.sql import functions as F
 
     if query:
