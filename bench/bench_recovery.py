@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,19 +41,25 @@ PROFILE = BUILTIN_PROFILES["svix"]  # the schedule the generator uses (8 attempt
 NOT_REACHED = "('dns', 'connection_refused', 'tls', 'blocked')"
 
 
-def duckdb_plan(path: Path) -> dict[str, int]:
-    conn = duckdb.connect()
-    rows = conn.execute(
-        f"""WITH ev AS (
+CATEGORY = f"""CASE WHEN used >= 1 AND used < {PROFILE.max_attempts} THEN 'pending'
+                     WHEN latest.s IS NOT NULL THEN 'rejected'
+                     WHEN latest.e IN {NOT_REACHED} THEN 'never_reached' ELSE 'ambiguous' END"""
+
+
+def events_sql(path: Path, extra: str = "") -> str:
+    """The per-event aggregates both plan baselines judge (`extra`: more columns for the listing)."""
+    return f"""WITH ev AS (
                 SELECT event_id, count(*) FILTER (WHERE status_code BETWEEN 200 AND 299) AS ok,
                        greatest(count(*) FILTER (WHERE trigger = 'auto'),
                                 coalesce(max(attempt) FILTER (WHERE trigger = 'auto'), 0)) AS used,
-                       arg_max({{'s': status_code, 'e': error}}, attempted_at) AS latest
-                FROM read_parquet('{path}') WHERE endpoint = '{TARGET}' GROUP BY event_id)
-            SELECT CASE WHEN used >= 1 AND used < {PROFILE.max_attempts} THEN 'pending'
-                        WHEN latest.s IS NOT NULL THEN 'rejected'
-                        WHEN latest.e IN {NOT_REACHED} THEN 'never_reached' ELSE 'ambiguous' END AS c, count(*)
-            FROM ev WHERE ok = 0 GROUP BY c"""
+                       {extra}arg_max({{'s': status_code, 'e': error}}, attempted_at) AS latest
+                FROM read_parquet('{path}') WHERE endpoint = '{TARGET}' GROUP BY event_id)"""
+
+
+def duckdb_plan(path: Path) -> dict[str, int]:
+    conn = duckdb.connect()
+    rows = conn.execute(
+        f"{events_sql(path)} SELECT {CATEGORY} AS c, count(*) FROM ev WHERE ok = 0 GROUP BY c"
     ).fetchall()
     conn.close()
     return dict(rows)
@@ -64,26 +71,15 @@ def duckdb_plan_listing(path: Path) -> dict[str, int]:
     producing the list costs by itself, beside the count-only query of the target."""
     conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
+    listed = events_sql(path, "count(*) AS attempts, min(attempted_at) AS first_at, max(attempted_at) AS last_at, ")
     rows = conn.execute(
-        f"""WITH ev AS (
-                SELECT event_id, count(*) AS attempts, count(*) FILTER (WHERE status_code BETWEEN 200 AND 299) AS ok,
-                       greatest(count(*) FILTER (WHERE trigger = 'auto'),
-                                coalesce(max(attempt) FILTER (WHERE trigger = 'auto'), 0)) AS used,
-                       min(attempted_at) AS first_at, max(attempted_at) AS last_at,
-                       arg_max({{'s': status_code, 'e': error}}, attempted_at) AS latest
-                FROM read_parquet('{path}') WHERE endpoint = '{TARGET}' GROUP BY event_id)
-            SELECT event_id, CASE WHEN used >= 1 AND used < {PROFILE.max_attempts} THEN 'pending'
-                        WHEN latest.s IS NOT NULL THEN 'rejected'
-                        WHEN latest.e IN {NOT_REACHED} THEN 'never_reached' ELSE 'ambiguous' END AS c,
-                   attempts, strftime(first_at, '%Y-%m-%dT%H:%M:%S.%fZ'), strftime(last_at, '%Y-%m-%dT%H:%M:%S.%fZ'),
-                   latest.s, latest.e
+        f"""{listed}
+            SELECT event_id, {CATEGORY} AS c, attempts, strftime(first_at, '%Y-%m-%dT%H:%M:%S.%fZ'),
+                   strftime(last_at, '%Y-%m-%dT%H:%M:%S.%fZ'), latest.s, latest.e
             FROM ev WHERE ok = 0 ORDER BY c, first_at, event_id"""
     ).fetchall()
     conn.close()
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row[1]] = counts.get(row[1], 0) + 1
-    return counts
+    return dict(Counter(row[1] for row in rows))
 
 
 def duckdb_reconcile(path: Path, ids: Path) -> dict[str, int]:
