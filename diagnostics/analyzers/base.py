@@ -272,11 +272,11 @@ def failures_sql(table: str) -> str:
                 FROM {table}
             ) AS w WHERE NOT {OK}
         )
-        SELECT endpoint, event_id, event_type, url, attempted_at, seq, status_code, error, duration_ms, ok,
+        SELECT endpoint, event_id, event_type, url, attempted_at, seq, status_code, error, duration_ms,
                {OUTCOME} AS outcome, rn, next_at
         FROM (
             SELECT a.endpoint, a.event_id, a.event_type, a.url, a.attempted_at, a.seq, a.status_code, a.error,
-                   a.duration_ms, false AS ok, r.rn, r.next_at
+                   a.duration_ms, r.rn, r.next_at
             FROM (SELECT * FROM {table} WHERE NOT {OK}) AS a JOIN ranked AS r ON r.seq = a.seq
         ) AS f"""
 
